@@ -1,1 +1,15 @@
-//! papay-client
+//! `papay-client`: a typed async client for the WeChat Pay papay (auto-debit) APIv3, usable
+//! against WeChat Pay itself or against a papay sandbox (only the base URL differs).
+//!
+//! It signs every request (`Authorization: WECHATPAY2-SHA256-RSA2048 …`), refuses any answer
+//! it cannot verify against a platform certificate or public key it holds, downloads and
+//! decrypts platform certificates, and decrypts notification resources.
+
+mod client;
+mod error;
+mod verifier;
+
+pub use client::{Client, ClientBuilder, PreparedRequest, VerifiedResponse};
+pub use error::{ApiErrorBody, Error};
+pub use papay_protocol as protocol;
+pub use verifier::Verifier;

@@ -1,0 +1,39 @@
+use papay_protocol::aead::AeadError;
+
+/// An error answer from the server: `{code, message[, detail]}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiErrorBody {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub detail: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+    /// Whether the error answer carried a signature that verified (401s may be unsigned).
+    pub signed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{} {}: {} (Request-ID {})", .0.status, .0.code, .0.message, .0.request_id.as_deref().unwrap_or("-"))]
+    Api(Box<ApiErrorBody>),
+    #[error("the answer could not be verified: {0}")]
+    Verification(String),
+    #[error("HTTP transport error: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("the answer is not the expected JSON: {0}")]
+    Decode(String),
+    #[error("decryption failed: {0}")]
+    Decrypt(#[from] AeadError),
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The error answer, when the server gave one.
+    pub fn api(&self) -> Option<&ApiErrorBody> {
+        match self {
+            Error::Api(body) => Some(body),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Configuration: defaults, then the TOML file, then `PAPAY_…` environment variables, then
+//! command-line flags. Everything is read and checked before anything starts, so a bad
+//! config stops start-up with one line naming the file and the field, never a half-start.
+
+mod file;
+mod resolve;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+
+pub use file::FileConfig;
+pub use resolve::{MerchantProvision, Provisioning};
+
+/// A configuration problem: which file, which field, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {field}: {problem}")]
+pub struct ConfigError {
+    pub file: String,
+    pub field: String,
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub fn new(file: impl Into<String>, field: impl Into<String>, problem: impl Into<String>) -> Self {
+        ConfigError { file: file.into(), field: field.into(), problem: problem.into() }
+    }
+}
+
+/// Values given on the command line; they override the file and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub public_url: Option<String>,
+}
+
+/// The resolved configuration the server runs with.
+#[derive(Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// Base of links papay hands out; `None` means "the address actually bound".
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub replay_protection: bool,
+    pub notify: NotifySettings,
+    /// Merchants and plans to provision; `None` means "bootstrap the demo merchant".
+    pub provisioning: Option<Provisioning>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    pub extra_ca_files: Vec<PathBuf>,
+    pub allow_private_targets: bool,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "papay-data";
+const ENV_KEYS: [&str; 6] =
+    ["listen", "public_url", "data_dir", "database_url", "replay_protection", "notify.allow_private_targets"];
+
+impl Settings {
+    /// Loads `config` (if any) layered with the environment and `overrides`.
+    pub fn load(config: Option<&Path>, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let file_label = config.map(|p| p.display().to_string()).unwrap_or_else(|| "environment".into());
+        let mut figment = Figment::new();
+        if let Some(path) = config {
+            if !path.is_file() {
+                return Err(ConfigError::new(file_label, "--config", "no such file"));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("PAPAY_").split("__").filter(|k| ENV_KEYS.contains(&k.as_str())));
+        let raw: FileConfig = figment.extract().map_err(|e| figment_error(&file_label, e))?;
+
+        let listen_text = overrides.listen.clone().or(raw.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen_text
+            .parse::<SocketAddr>()
+            .map_err(|e| ConfigError::new(&file_label, "listen", format!("{listen_text:?} is not an address:port ({e})")))?;
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or_else(|| raw.data_dir.as_ref().map(|d| d.relative()))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let public_url = overrides.public_url.clone().or(raw.public_url.clone());
+        if let Some(url) = &public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::new(&file_label, "public_url", "must start with http:// or https://"));
+            }
+        }
+        let database_url = overrides.database_url.clone().or(raw.database_url.clone());
+        let notify = NotifySettings {
+            extra_ca_files: raw.notify.extra_ca_files.iter().map(|p| p.relative()).collect(),
+            allow_private_targets: raw.notify.allow_private_targets,
+        };
+        for (i, ca) in notify.extra_ca_files.iter().enumerate() {
+            if !ca.is_file() {
+                return Err(ConfigError::new(&file_label, format!("notify.extra_ca_files[{i}]"), format!("cannot read {}", ca.display())));
+            }
+        }
+        let provisioning = match config {
+            Some(_) => Some(resolve::resolve(&file_label, &raw)?),
+            None => None,
+        };
+        Ok(Settings {
+            listen,
+            public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
+            data_dir,
+            database_url,
+            replay_protection: raw.replay_protection,
+            notify,
+            provisioning,
+        })
+    }
+}
+
+/// Reads only the merchants and plans of a config file (no environment layering).
+pub fn load_provisioning(path: &Path) -> Result<Provisioning, ConfigError> {
+    let label = path.display().to_string();
+    let raw: FileConfig = Figment::new()
+        .merge(Toml::file_exact(path))
+        .extract()
+        .map_err(|e| figment_error(&label, e))?;
+    resolve::resolve(&label, &raw)
+}
+
+fn figment_error(file: &str, e: figment::Error) -> ConfigError {
+    let field = if e.path.is_empty() { "(file)".to_string() } else { e.path.join(".") };
+    ConfigError::new(file, field, e.kind.to_string())
+}

@@ -1,0 +1,147 @@
+//! The one place where errors become wire answers: `{code, message[, detail]}` with the
+//! HTTP status PROTOCOL.md §1.7 gives each code, in the language `Accept-Language` asked for.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use papay_protocol::error_body::{ErrorBody, SignInformation};
+use serde_json::{json, Value};
+
+use super::lang::{current_lang, Lang};
+
+/// Why a request's signature was not accepted; each is a 401 `SIGN_ERROR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignFailure {
+    /// Header missing, unparsable, duplicated or missing key; carries the parser's reason.
+    Malformed(String),
+    WrongScheme(String),
+    TimestampOutOfWindow,
+    UnknownMerchant,
+    NoApiV3Key,
+    NoCertificate,
+    UnknownSerial,
+    CertificateExpired,
+    ReplayedNonce,
+    BadSignature(SignInformation),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    Sign(SignFailure),
+    /// 400 `PARAM_ERROR` with a message saying what is wrong and, where known, the field.
+    Param { message: String, detail: Option<Value> },
+    /// 404 `NOT_FOUND`: no such path.
+    NotFound,
+    /// 405 `METHOD_NOT_ALLOWED`: the path exists, the method does not.
+    MethodNotAllowed,
+    /// 500 `SYSTEMERROR`: papay itself failed; the cause is logged, never sent.
+    System,
+}
+
+/// The internal error number carried after the last `-` of the `Request-ID` header.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorNumber(pub u32);
+
+impl ApiError {
+    pub fn param(message: impl Into<String>) -> Self {
+        ApiError::Param { message: message.into(), detail: None }
+    }
+
+    pub fn param_field(field: &str, location: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Param { detail: Some(json!({"field": field, "location": location, "issue": message})), message }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Sign(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Param { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::System => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Sign(_) => "SIGN_ERROR",
+            ApiError::Param { .. } => "PARAM_ERROR",
+            ApiError::NotFound => "NOT_FOUND",
+            ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ApiError::System => "SYSTEMERROR",
+        }
+    }
+
+    fn number(&self) -> u32 {
+        268_435_456
+            + match self {
+                ApiError::Param { .. } => 1,
+                ApiError::Sign(_) => 2,
+                ApiError::NotFound => 3,
+                ApiError::MethodNotAllowed => 4,
+                ApiError::System => 5,
+            }
+    }
+
+    pub fn body(&self, lang: Lang) -> ErrorBody {
+        let (message, detail) = match self {
+            ApiError::Sign(f) => (sign_message(f, lang).to_string(), sign_detail(f)),
+            ApiError::Param { message, detail } => (message.clone(), detail.clone()),
+            ApiError::NotFound => (lang.pick("请求的资源不存在", "The requested resource does not exist").into(), None),
+            ApiError::MethodNotAllowed => (lang.pick("不支持的请求方法", "The HTTP method is not supported for this path").into(), None),
+            ApiError::System => (lang.pick("系统错误，请稍后重试", "System error, please retry later").into(), None),
+        };
+        ErrorBody { code: self.code().to_string(), message, detail }
+    }
+}
+
+fn sign_message(f: &SignFailure, lang: Lang) -> &'static str {
+    match f {
+        SignFailure::Malformed(_) => lang.pick("Http头Authorization值格式错误", "The Authorization header is malformed"),
+        SignFailure::WrongScheme(_) => lang.pick(
+            "Http头Authorization认证类型不正确",
+            "The authentication type of the Authorization header is not supported",
+        ),
+        SignFailure::TimestampOutOfWindow => lang.pick(
+            "Http头Authorization中的timestamp与发起请求的时间不得超过5分钟",
+            "The timestamp in the Authorization header must be within 5 minutes of the request time",
+        ),
+        SignFailure::UnknownMerchant => lang.pick("商户号不存在", "The mchid in the Authorization header does not exist"),
+        SignFailure::NoApiV3Key => lang.pick("商户未设置APIv3密钥", "The merchant has not set an APIv3 key"),
+        SignFailure::NoCertificate => lang.pick("商户未申请过证书", "The merchant has never applied for an API certificate"),
+        SignFailure::UnknownSerial => lang.pick("商户证书序列号有误", "The merchant certificate serial number is wrong"),
+        SignFailure::CertificateExpired => lang.pick("商户证书已过期", "The merchant certificate has expired"),
+        SignFailure::ReplayedNonce => lang.pick(
+            "Http头Authorization中的nonce_str在5分钟内已使用，请勿重放请求",
+            "The nonce_str in the Authorization header was already used within 5 minutes",
+        ),
+        SignFailure::BadSignature(_) => lang.pick("错误的签名，验签失败", "Signature verification failed"),
+    }
+}
+
+fn sign_detail(f: &SignFailure) -> Option<Value> {
+    match f {
+        SignFailure::Malformed(issue) | SignFailure::WrongScheme(issue) => {
+            Some(json!({"field": "authorization", "location": "header", "issue": issue}))
+        }
+        SignFailure::BadSignature(info) => Some(json!({
+            "field": "signature",
+            "issue": "sign not match",
+            "location": "authorization",
+            "detail": {"issue": "sign not match"},
+            "sign_information": info,
+        })),
+        _ => None,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if matches!(self, ApiError::System) {
+            tracing::error!("answering SYSTEMERROR");
+        }
+        let mut response = (self.status(), Json(self.body(current_lang()))).into_response();
+        response.extensions_mut().insert(ErrorNumber(self.number()));
+        response
+    }
+}

@@ -1,0 +1,93 @@
+//! The HTTP edge: routing, the APIv3 transport (authentication and response signing),
+//! `Request-ID`s, and the mapping of errors to wire answers. Handlers stay thin.
+
+pub mod auth;
+mod certificates;
+pub mod error;
+pub mod lang;
+mod replay;
+pub mod request_id;
+mod transport;
+
+use std::sync::Arc;
+
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{any, get};
+use axum::Router;
+
+use crate::directory::Directory;
+use crate::domain::clock::Clock;
+use crate::store::Store;
+use error::ApiError;
+use replay::NonceCache;
+
+pub use transport::MAX_BODY_BYTES;
+
+/// What every handler can reach, cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    store: Arc<dyn Store>,
+    directory: Directory,
+    clock: Arc<dyn Clock>,
+    replay: Option<NonceCache>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, replay_protection: bool) -> Self {
+        AppState(Arc::new(Inner {
+            directory: Directory::new(store.clone()),
+            store,
+            clock,
+            replay: replay_protection.then(NonceCache::default),
+        }))
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.0.store.as_ref()
+    }
+    pub fn directory(&self) -> &Directory {
+        &self.0.directory
+    }
+    pub fn clock(&self) -> &dyn Clock {
+        self.0.clock.as_ref()
+    }
+    fn replay(&self) -> Option<&NonceCache> {
+        self.0.replay.as_ref()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let apiv3 = Router::new()
+        .route("/v3/certificates", get(certificates::list))
+        .route("/v3/global/certificates", get(certificates::list))
+        .route("/hk/v3/certificates", get(certificates::list))
+        .route("/v3/{*rest}", any(not_found))
+        .route("/hk/v3/{*rest}", any(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), transport::apiv3));
+    Router::new()
+        .merge(apiv3)
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn(request_id::middleware))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {
+    state.store().ping().await.map_err(|e| {
+        tracing::error!(error = %e, "database ping failed");
+        ApiError::System
+    })?;
+    Ok("ok")
+}

@@ -1,0 +1,252 @@
+//! The embedded SQLite store (WAL mode, one file under the data directory).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use papay_protocol::aead::ApiV3Key;
+use papay_protocol::keys::{PrivateKey, PublicKey};
+use papay_protocol::pki::Certificate;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::{Origin, Store, StoreError};
+use crate::domain::ids::{AppId, Mchid, PublicKeyId, Serial};
+use crate::domain::merchant::{ApiCredential, KeyOrigin, Merchant, Plan, PlatformKey, SubMerchant, V2Key};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and applies pending migrations.
+    pub async fn open_file(path: &std::path::Path) -> Result<Self, StoreError> {
+        Self::open(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    /// Opens a `sqlite:` URL (e.g. `sqlite://papay.db`) and applies pending migrations.
+    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        Self::open(SqliteConnectOptions::from_str(url)?).await
+    }
+
+    async fn open(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+fn corrupt(what: &str, mchid: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what} of merchant {mchid}: {e}"))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn provision(&self, merchants: &[Merchant], plans: &[Plan], origin: Origin) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        for m in merchants {
+            let mchid = m.mchid.as_str();
+            sqlx::query(
+                "INSERT INTO merchants (mchid, name, apiv3_key, v2_key, origin, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (mchid) DO UPDATE SET name = excluded.name, apiv3_key = excluded.apiv3_key,
+                 v2_key = excluded.v2_key, origin = excluded.origin, updated_at = excluded.updated_at",
+            )
+            .bind(mchid)
+            .bind(&m.name)
+            .bind(m.apiv3_key.as_ref().map(|k| k.expose().to_string()))
+            .bind(m.v2_key.as_ref().map(|k| k.expose().to_string()))
+            .bind(origin.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for table in ["merchant_api_credentials", "platform_keys", "merchant_appids"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE mchid = ?")).bind(mchid).execute(&mut *tx).await?;
+            }
+            sqlx::query("DELETE FROM sub_merchants WHERE sp_mchid = ?").bind(mchid).execute(&mut *tx).await?;
+            for c in &m.api_credentials {
+                sqlx::query(
+                    "INSERT INTO merchant_api_credentials (mchid, serial, public_key_pem, certificate_pem) VALUES (?, ?, ?, ?)",
+                )
+                .bind(mchid)
+                .bind(c.serial.as_str())
+                .bind(c.public_key.to_pem())
+                .bind(c.certificate.as_ref().map(|c| c.pem().to_string()))
+                .execute(&mut *tx)
+                .await?;
+            }
+            for k in &m.platform_keys {
+                let private_pem = k.private_key.to_pkcs8_pem().map_err(|e| corrupt("platform key", mchid, e))?;
+                sqlx::query(
+                    "INSERT INTO platform_keys (mchid, serial, private_key_pem, certificate_pem, public_key_id, generated)
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(mchid)
+                .bind(k.serial.as_str())
+                .bind(private_pem)
+                .bind(k.certificate.pem())
+                .bind(k.public_key_id.as_ref().map(|i| i.as_str().to_string()))
+                .bind(k.origin == KeyOrigin::Generated)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for appid in &m.appids {
+                sqlx::query("INSERT INTO merchant_appids (mchid, appid) VALUES (?, ?)")
+                    .bind(mchid)
+                    .bind(appid.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for sub in &m.sub_merchants {
+                sqlx::query("INSERT INTO sub_merchants (sp_mchid, sub_mchid) VALUES (?, ?)")
+                    .bind(mchid)
+                    .bind(sub.sub_mchid.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                for appid in &sub.sub_appids {
+                    sqlx::query("INSERT INTO sub_merchant_appids (sp_mchid, sub_mchid, appid) VALUES (?, ?, ?)")
+                        .bind(mchid)
+                        .bind(sub.sub_mchid.as_str())
+                        .bind(appid.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        for p in plans {
+            sqlx::query(
+                "INSERT INTO plans (plan_id, mchid, name, termination_notify_url, contract_validity_days) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (plan_id) DO UPDATE SET mchid = excluded.mchid, name = excluded.name,
+                 termination_notify_url = excluded.termination_notify_url, contract_validity_days = excluded.contract_validity_days",
+            )
+            .bind(p.plan_id.get())
+            .bind(p.mchid.as_str())
+            .bind(&p.name)
+            .bind(&p.termination_notify_url)
+            .bind(i64::from(p.contract_validity_days))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM plan_sub_merchants WHERE plan_id = ?").bind(p.plan_id.get()).execute(&mut *tx).await?;
+            for sub in &p.sub_mchids {
+                sqlx::query("INSERT INTO plan_sub_merchants (plan_id, sub_mchid) VALUES (?, ?)")
+                    .bind(p.plan_id.get())
+                    .bind(sub.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn merchant(&self, mchid: &Mchid) -> Result<Option<Merchant>, StoreError> {
+        let id = mchid.as_str();
+        let Some(row) = sqlx::query("SELECT name, apiv3_key, v2_key FROM merchants WHERE mchid = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let apiv3_key = row
+            .get::<Option<String>, _>("apiv3_key")
+            .map(|k| ApiV3Key::parse(&k))
+            .transpose()
+            .map_err(|e| corrupt("APIv3 key", id, e))?;
+        let v2_key = row
+            .get::<Option<String>, _>("v2_key")
+            .map(|k| V2Key::parse(&k))
+            .transpose()
+            .map_err(|e| corrupt("v2 key", id, e))?;
+
+        let mut api_credentials = Vec::new();
+        for r in sqlx::query("SELECT serial, public_key_pem, certificate_pem FROM merchant_api_credentials WHERE mchid = ? ORDER BY serial")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let serial = Serial::parse(r.get("serial")).map_err(|e| corrupt("API serial", id, e))?;
+            let public_key = PublicKey::from_pem(r.get("public_key_pem")).map_err(|e| corrupt("API public key", id, e))?;
+            let certificate = r
+                .get::<Option<String>, _>("certificate_pem")
+                .map(|pem| Certificate::from_pem(&pem))
+                .transpose()
+                .map_err(|e| corrupt("API certificate", id, e))?;
+            api_credentials.push(ApiCredential { serial, public_key, certificate });
+        }
+
+        let mut platform_keys = Vec::new();
+        for r in sqlx::query(
+            "SELECT private_key_pem, certificate_pem, public_key_id, generated FROM platform_keys WHERE mchid = ? ORDER BY serial",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let key = PrivateKey::from_pem(r.get("private_key_pem")).map_err(|e| corrupt("platform key", id, e))?;
+            let cert = Certificate::from_pem(r.get("certificate_pem")).map_err(|e| corrupt("platform certificate", id, e))?;
+            let pk_id = r
+                .get::<Option<String>, _>("public_key_id")
+                .map(|s| PublicKeyId::parse(&s))
+                .transpose()
+                .map_err(|e| corrupt("public key id", id, e))?;
+            let origin = if r.get::<bool, _>("generated") { KeyOrigin::Generated } else { KeyOrigin::Imported };
+            platform_keys.push(PlatformKey::new(key, cert, pk_id, origin).map_err(|e| corrupt("platform key", id, e))?);
+        }
+
+        let appids = sqlx::query_scalar::<_, String>("SELECT appid FROM merchant_appids WHERE mchid = ? ORDER BY appid")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|a| AppId::parse(a))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt("AppID", id, e))?;
+
+        let mut sub_merchants = Vec::new();
+        for sub in sqlx::query_scalar::<_, String>("SELECT sub_mchid FROM sub_merchants WHERE sp_mchid = ? ORDER BY sub_mchid")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let sub_appids = sqlx::query_scalar::<_, String>(
+                "SELECT appid FROM sub_merchant_appids WHERE sp_mchid = ? AND sub_mchid = ? ORDER BY appid",
+            )
+            .bind(id)
+            .bind(&sub)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|a| AppId::parse(a))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt("sub-merchant AppID", id, e))?;
+            let sub_mchid = Mchid::parse(&sub).map_err(|e| corrupt("sub_mchid", id, e))?;
+            sub_merchants.push(SubMerchant { sub_mchid, sub_appids });
+        }
+
+        Ok(Some(Merchant {
+            mchid: mchid.clone(),
+            name: row.get("name"),
+            apiv3_key,
+            v2_key,
+            api_credentials,
+            platform_keys,
+            appids,
+            sub_merchants,
+        }))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
