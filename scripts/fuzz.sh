@@ -7,7 +7,9 @@
 # Needs a nightly toolchain (libFuzzer instrumentation is nightly-only);
 # cargo-fuzz is installed if missing. The corpus of each target grows in
 # fuzz/corpus/<target>/ (gitignored) and is seeded from fuzz/seeds/<target>/;
-# crashing inputs and the full libFuzzer log land in fuzz/artifacts/<target>/.
+# crashing inputs land in fuzz/artifacts/<target>/ and the full libFuzzer log
+# in fuzz/artifacts/<target>.log (outside the directory where cargo-fuzz looks
+# for crashing inputs).
 # Honours CARGO_TARGET_DIR; the toolchain can be changed with FUZZ_TOOLCHAIN.
 # Exits non-zero if a target fails to build or any target crashed.
 set -euo pipefail
@@ -43,7 +45,7 @@ for target in "${targets[@]}"; do
     corpus=$fuzz_dir/corpus/$target
     seeds=$fuzz_dir/seeds/$target
     artifacts=$fuzz_dir/artifacts/$target
-    log=$artifacts/fuzz.log
+    log=$artifacts.log
     mkdir -p "$corpus" "$seeds" "$artifacts"
 
     echo "== $target: fuzzing for ${seconds}s (log: ${log#"$root"/})"
@@ -58,9 +60,9 @@ for target in "${targets[@]}"; do
     else
         crashed+=("$target")
         echo "   crash: YES (exit status $status)"
-        grep -E 'panicked at|SUMMARY|Test unit written to' "$log" | sed 's/^/   /' || true
-        echo "   last lines of the log:"
-        tail -n 20 "$log" | sed 's/^/   | /'
+        grep -E -A1 'panicked at|ERROR: libFuzzer|Test unit written to' "$log" |
+            grep -v '^--$' | sed 's/^/   | /' || true
+        echo "   reproduce: cargo +$toolchain fuzz run --fuzz-dir fuzz $target <crashing input>"
     fi
 done
 

@@ -238,7 +238,8 @@ impl Client {
         let request_id = header(&headers, REQUEST_ID).map(str::to_string);
         let mut answer = VerifiedResponse { status, headers, body, request_id, signed_by: None };
         if matches!(verify, Verify::Now) {
-            answer.signed_by = self.check_signature(&answer, &self.verifier.read().map_err(poisoned)?)?;
+            let verifier = self.verifier.read().map_err(poisoned)?;
+            answer.signed_by = self.check_signature(&answer, &verifier)?;
         }
         if !status.is_success() {
             return Err(api_error(&answer));

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 //! Interop with OpenSSL: a signature made by `openssl dgst -sha256 -sign` verifies here, and one
 //! made here verifies with `openssl dgst -sha256 -verify`, over a real APIv3 signing string.
 

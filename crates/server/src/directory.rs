@@ -13,9 +13,12 @@ use crate::store::{Store, StoreError};
 const TTL: Duration = Duration::from_secs(2);
 const MAX_ENTRIES: usize = 10_000;
 
+/// A lookup result and when it was made; `None` caches "no such merchant" too.
+type Entry = (Instant, Option<Arc<Merchant>>);
+
 pub struct Directory {
     store: Arc<dyn Store>,
-    cache: RwLock<HashMap<String, (Instant, Option<Arc<Merchant>>)>>,
+    cache: RwLock<HashMap<String, Entry>>,
 }
 
 impl Directory {
