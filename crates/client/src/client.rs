@@ -136,7 +136,10 @@ pub struct Client {
 }
 
 fn now_secs() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
 }
 
 enum Verify {
@@ -165,8 +168,19 @@ impl Client {
     }
 
     /// Signs a request now with a fresh nonce.
-    pub fn prepare(&self, method: Method, path_and_query: &str, body: Option<Vec<u8>>) -> Result<PreparedRequest, Error> {
-        self.prepare_at(method, path_and_query, body, now_secs(), &papay_protocol::nonce::nonce_str())
+    pub fn prepare(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<PreparedRequest, Error> {
+        self.prepare_at(
+            method,
+            path_and_query,
+            body,
+            now_secs(),
+            &papay_protocol::nonce::nonce_str(),
+        )
     }
 
     /// Signs a request with the given timestamp and nonce.
@@ -186,7 +200,10 @@ impl Client {
         let body = body.unwrap_or_default();
         let ts = timestamp.to_string();
         let message = request_signing_string(method.as_str(), &target, &ts, nonce, &body);
-        let signature = self.private_key.sign_base64(&message).map_err(|e| Error::Config(format!("signing: {e}")))?;
+        let signature = self
+            .private_key
+            .sign_base64(&message)
+            .map_err(|e| Error::Config(format!("signing: {e}")))?;
         let authorization = Authorization {
             mchid: self.mchid.clone(),
             nonce_str: nonce.to_string(),
@@ -211,11 +228,18 @@ impl Client {
         if let Some(lang) = &self.accept_language {
             set("accept-language", lang)?;
         }
-        Ok(PreparedRequest { method, path_and_query: target, headers, body })
+        Ok(PreparedRequest {
+            method,
+            path_and_query: target,
+            headers,
+            body,
+        })
     }
 
     fn url(&self, path_and_query: &str) -> Result<reqwest::Url, Error> {
-        self.base.join(path_and_query).map_err(|e| Error::Config(format!("path {path_and_query:?}: {e}")))
+        self.base
+            .join(path_and_query)
+            .map_err(|e| Error::Config(format!("path {path_and_query:?}: {e}")))
     }
 
     /// Sends a prepared request and verifies the answer.
@@ -236,7 +260,13 @@ impl Client {
         let headers = response.headers().clone();
         let body = response.bytes().await?.to_vec();
         let request_id = header(&headers, REQUEST_ID).map(str::to_string);
-        let mut answer = VerifiedResponse { status, headers, body, request_id, signed_by: None };
+        let mut answer = VerifiedResponse {
+            status,
+            headers,
+            body,
+            request_id,
+            signed_by: None,
+        };
         if matches!(verify, Verify::Now) {
             let verifier = self.verifier.read().map_err(poisoned)?;
             answer.signed_by = self.check_signature(&answer, &verifier)?;
@@ -258,20 +288,33 @@ impl Client {
         );
         let (Some(ts), Some(nonce), Some(sig), Some(serial)) = parts else {
             if answer.status.is_success() {
-                return Err(Error::Verification("a 2xx answer without Wechatpay-* signature headers".into()));
+                return Err(Error::Verification(
+                    "a 2xx answer without Wechatpay-* signature headers".into(),
+                ));
             }
             return Ok(None);
         };
-        let ts_secs: i64 = ts.parse().map_err(|_| Error::Verification(format!("Wechatpay-Timestamp {ts:?}")))?;
+        let ts_secs: i64 = ts
+            .parse()
+            .map_err(|_| Error::Verification(format!("Wechatpay-Timestamp {ts:?}")))?;
         if (now_secs() - ts_secs).abs() >= MAX_SKEW_SECS {
-            return Err(Error::Verification(format!("Wechatpay-Timestamp {ts} is 5 minutes or more from now")));
+            return Err(Error::Verification(format!(
+                "Wechatpay-Timestamp {ts} is 5 minutes or more from now"
+            )));
         }
-        verifier.verify(serial, ts, nonce, &answer.body, sig).map_err(Error::Verification)?;
+        verifier
+            .verify(serial, ts, nonce, &answer.body, sig)
+            .map_err(Error::Verification)?;
         Ok(Some(serial.to_string()))
     }
 
     /// Sends a signed request and decodes a verified JSON answer.
-    pub async fn request_json<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<T, Error> {
+    pub async fn request_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<T, Error> {
         let answer = self.execute(self.prepare(method, path, body)?).await?;
         serde_json::from_slice(&answer.body).map_err(|e| Error::Decode(e.to_string()))
     }
@@ -295,7 +338,10 @@ impl Client {
     /// Global service), decrypts them with the APIv3 key, verifies the answer with them, and
     /// trusts them from then on.
     pub async fn download_certificates_from(&self, path: &str) -> Result<Vec<Certificate>, Error> {
-        let key = self.apiv3_key.as_ref().ok_or_else(|| Error::Config("apiv3_key is required".into()))?;
+        let key = self
+            .apiv3_key
+            .as_ref()
+            .ok_or_else(|| Error::Config("apiv3_key is required".into()))?;
         let answer = self.send(self.prepare(Method::GET, path, None)?, Verify::Later).await?;
         let list: CertificateList = serde_json::from_slice(&answer.body).map_err(|e| Error::Decode(e.to_string()))?;
         let mut certs = Vec::new();
@@ -303,12 +349,18 @@ impl Client {
         for item in &list.data {
             let r = &item.encrypt_certificate;
             if r.algorithm != ALGORITHM || r.associated_data != CERTIFICATE_AAD {
-                return Err(Error::Verification(format!("certificate {} uses {}", item.serial_no, r.algorithm)));
+                return Err(Error::Verification(format!(
+                    "certificate {} uses {}",
+                    item.serial_no, r.algorithm
+                )));
             }
             let pem = key.decrypt_to_string(&r.nonce, &r.associated_data, &r.ciphertext)?;
             let cert = Certificate::from_pem(&pem).map_err(|e| Error::Decode(e.to_string()))?;
             if !cert.serial().eq_ignore_ascii_case(&item.serial_no) {
-                return Err(Error::Verification(format!("serial_no {} does not match its certificate", item.serial_no)));
+                return Err(Error::Verification(format!(
+                    "serial_no {} does not match its certificate",
+                    item.serial_no
+                )));
             }
             candidate.add_certificate(&cert);
             certs.push(cert);
@@ -325,9 +377,15 @@ impl Client {
 
     /// Decrypts an AEAD_AES_256_GCM resource (notification `resource`, certificate).
     pub fn decrypt_resource(&self, resource: &EncryptedResource) -> Result<String, Error> {
-        let key = self.apiv3_key.as_ref().ok_or_else(|| Error::Config("apiv3_key is required".into()))?;
+        let key = self
+            .apiv3_key
+            .as_ref()
+            .ok_or_else(|| Error::Config("apiv3_key is required".into()))?;
         if resource.algorithm != ALGORITHM {
-            return Err(Error::Verification(format!("unsupported algorithm {}", resource.algorithm)));
+            return Err(Error::Verification(format!(
+                "unsupported algorithm {}",
+                resource.algorithm
+            )));
         }
         Ok(key.decrypt_to_string(&resource.nonce, &resource.associated_data, &resource.ciphertext)?)
     }
@@ -342,7 +400,8 @@ impl Client {
             signed_by: None,
         };
         let verifier = self.verifier.read().map_err(poisoned)?;
-        self.check_signature(&answer, &verifier)?.ok_or_else(|| Error::Verification("unsigned notification".into()))
+        self.check_signature(&answer, &verifier)?
+            .ok_or_else(|| Error::Verification("unsigned notification".into()))
     }
 }
 
@@ -358,7 +417,11 @@ fn api_error(answer: &VerifiedResponse) -> Error {
     let parsed: Option<ErrorBody> = serde_json::from_slice(&answer.body).ok();
     let (code, message, detail) = match parsed {
         Some(b) => (b.code, b.message, b.detail),
-        None => (String::new(), String::from_utf8_lossy(&answer.body).chars().take(200).collect(), None),
+        None => (
+            String::new(),
+            String::from_utf8_lossy(&answer.body).chars().take(200).collect(),
+            None,
+        ),
     };
     Error::Api(Box::new(ApiErrorBody {
         status: answer.status.as_u16(),

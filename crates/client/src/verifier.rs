@@ -13,7 +13,8 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn add_certificate(&mut self, cert: &Certificate) {
-        self.keys.insert(cert.serial().to_ascii_uppercase(), cert.public_key().clone());
+        self.keys
+            .insert(cert.serial().to_ascii_uppercase(), cert.public_key().clone());
     }
 
     pub fn add_public_key(&mut self, id: &str, key: PublicKey) {
@@ -29,7 +30,14 @@ impl Verifier {
     }
 
     /// Verifies `Wechatpay-Signature` over `timestamp\nnonce\nbody\n` with the key `serial` names.
-    pub fn verify(&self, serial: &str, timestamp: &str, nonce: &str, body: &[u8], signature: &str) -> Result<(), String> {
+    pub fn verify(
+        &self,
+        serial: &str,
+        timestamp: &str,
+        nonce: &str,
+        body: &[u8],
+        signature: &str,
+    ) -> Result<(), String> {
         let key = self
             .keys
             .get(&serial.to_ascii_uppercase())

@@ -43,7 +43,10 @@ impl ApiV3Key {
     /// and digits (surrounding whitespace, e.g. a file's final newline, is ignored).
     pub fn parse(text: &str) -> Result<Self, AeadError> {
         let text = text.trim();
-        let bytes: [u8; 32] = text.as_bytes().try_into().map_err(|_| AeadError::KeyLength(text.len()))?;
+        let bytes: [u8; 32] = text
+            .as_bytes()
+            .try_into()
+            .map_err(|_| AeadError::KeyLength(text.len()))?;
         if !bytes.iter().all(u8::is_ascii_alphanumeric) {
             return Err(AeadError::KeyCharset);
         }
@@ -68,7 +71,8 @@ impl ApiV3Key {
     }
 
     pub fn encrypt(&self, nonce: &str, associated_data: &str, plaintext: &[u8]) -> Result<String, AeadError> {
-        let nonce = Nonce::try_assume_unique_for_key(nonce.as_bytes()).map_err(|_| AeadError::NonceLength(nonce.len()))?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce.as_bytes()).map_err(|_| AeadError::NonceLength(nonce.len()))?;
         let mut buf = plaintext.to_vec();
         self.cipher()?
             .seal_in_place_append_tag(nonce, Aad::from(associated_data.as_bytes()), &mut buf)
@@ -77,7 +81,8 @@ impl ApiV3Key {
     }
 
     pub fn decrypt(&self, nonce: &str, associated_data: &str, ciphertext_b64: &str) -> Result<Vec<u8>, AeadError> {
-        let nonce = Nonce::try_assume_unique_for_key(nonce.as_bytes()).map_err(|_| AeadError::NonceLength(nonce.len()))?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce.as_bytes()).map_err(|_| AeadError::NonceLength(nonce.len()))?;
         let mut buf = BASE64.decode(ciphertext_b64).map_err(|_| AeadError::NotBase64)?;
         let plain = self
             .cipher()?
@@ -86,7 +91,12 @@ impl ApiV3Key {
         Ok(plain.to_vec())
     }
 
-    pub fn decrypt_to_string(&self, nonce: &str, associated_data: &str, ciphertext_b64: &str) -> Result<String, AeadError> {
+    pub fn decrypt_to_string(
+        &self,
+        nonce: &str,
+        associated_data: &str,
+        ciphertext_b64: &str,
+    ) -> Result<String, AeadError> {
         String::from_utf8(self.decrypt(nonce, associated_data, ciphertext_b64)?).map_err(|_| AeadError::NotUtf8)
     }
 }
@@ -109,11 +119,19 @@ mod tests {
     #[test]
     fn round_trips_and_refusals() {
         let key = ApiV3Key::generate();
-        let ct = key.encrypt("abcdefghijkl", "certificate", b"-----BEGIN CERTIFICATE-----").unwrap();
-        assert_eq!(key.decrypt("abcdefghijkl", "certificate", &ct).unwrap(), b"-----BEGIN CERTIFICATE-----");
+        let ct = key
+            .encrypt("abcdefghijkl", "certificate", b"-----BEGIN CERTIFICATE-----")
+            .unwrap();
+        assert_eq!(
+            key.decrypt("abcdefghijkl", "certificate", &ct).unwrap(),
+            b"-----BEGIN CERTIFICATE-----"
+        );
         assert_eq!(key.decrypt("abcdefghijkl", "papay", &ct), Err(AeadError::Open));
         assert_eq!(key.decrypt("abcdefghijkm", "certificate", &ct), Err(AeadError::Open));
-        assert_eq!(ApiV3Key::generate().decrypt("abcdefghijkl", "certificate", &ct), Err(AeadError::Open));
+        assert_eq!(
+            ApiV3Key::generate().decrypt("abcdefghijkl", "certificate", &ct),
+            Err(AeadError::Open)
+        );
         assert_eq!(key.decrypt("short", "", &ct), Err(AeadError::NonceLength(5)));
         assert_eq!(key.decrypt("abcdefghijkl", "", "***"), Err(AeadError::NotBase64));
         let empty_aad = key.encrypt("abcdefghijkl", "", b"x").unwrap();
@@ -123,7 +141,10 @@ mod tests {
     #[test]
     fn key_rules_and_redaction() {
         assert_eq!(ApiV3Key::parse("short"), Err(AeadError::KeyLength(5)));
-        assert_eq!(ApiV3Key::parse("0123456789abcdef0123456789abcde!"), Err(AeadError::KeyCharset));
+        assert_eq!(
+            ApiV3Key::parse("0123456789abcdef0123456789abcde!"),
+            Err(AeadError::KeyCharset)
+        );
         assert!(ApiV3Key::parse(&format!("{KEY}\n")).is_ok());
         assert_eq!(format!("{:?}", ApiV3Key::parse(KEY).unwrap()), "ApiV3Key(<redacted>)");
     }

@@ -89,8 +89,7 @@ impl Authorization {
         if ts.is_empty() || ts.len() > 12 || !ts.bytes().all(|b| b.is_ascii_digit()) {
             return Err(AuthorizationError::InvalidTimestamp(ts.chars().take(32).collect()));
         }
-        ts.parse()
-            .map_err(|_| AuthorizationError::InvalidTimestamp(ts.clone()))
+        ts.parse().map_err(|_| AuthorizationError::InvalidTimestamp(ts.clone()))
     }
 
     /// The header value in the order the Go and Java SDKs emit.
@@ -110,7 +109,10 @@ struct Pairs<'a> {
 
 impl<'a> Pairs<'a> {
     fn new(params: &'a str) -> Self {
-        Pairs { rest: params, failed: false }
+        Pairs {
+            rest: params,
+            failed: false,
+        }
     }
 
     fn next_pair(&mut self) -> Result<(&'a str, &'a str), AuthorizationError> {
@@ -225,7 +227,11 @@ mod tests {
         assert_eq!(orders.len(), 120);
         for order in orders {
             for sep in [",", ", ", " , ", ",\t"] {
-                assert_eq!(Authorization::parse(&header(&order, sep)), Ok(sample()), "{order:?} {sep:?}");
+                assert_eq!(
+                    Authorization::parse(&header(&order, sep)),
+                    Ok(sample()),
+                    "{order:?} {sep:?}"
+                );
             }
         }
     }
@@ -237,19 +243,55 @@ mod tests {
             ("".into(), Empty),
             ("   ".into(), Empty),
             ("Bearer abc".into(), WrongScheme("Bearer".into())),
-            ("WECHATPAY2-SHA256-RSA2048".into(), Malformed("no parameters after the scheme".into())),
-            ("wechatpay2-sha256-rsa2048 mchid=\"1\"".into(), WrongScheme("wechatpay2-sha256-rsa2048".into())),
-            ("WECHATPAY2-SM2-WITH-SM3 mchid=\"1\"".into(), WrongScheme("WECHATPAY2-SM2-WITH-SM3".into())),
+            (
+                "WECHATPAY2-SHA256-RSA2048".into(),
+                Malformed("no parameters after the scheme".into()),
+            ),
+            (
+                "wechatpay2-sha256-rsa2048 mchid=\"1\"".into(),
+                WrongScheme("wechatpay2-sha256-rsa2048".into()),
+            ),
+            (
+                "WECHATPAY2-SM2-WITH-SM3 mchid=\"1\"".into(),
+                WrongScheme("WECHATPAY2-SM2-WITH-SM3".into()),
+            ),
             (header(&[0, 1, 2, 3], ","), MissingKey("signature")),
-            (format!("{},mchid=\"2\"", header(&[0, 1, 2, 3, 4], ",")), DuplicateKey("mchid".into())),
-            (format!("{},serial=\"2\"", header(&[0, 1, 2, 3, 4], ",")), UnknownKey("serial".into())),
-            (format!("{},", header(&[0, 1, 2, 3, 4], ",")), Malformed("trailing comma".into())),
-            ("WECHATPAY2-SHA256-RSA2048 mchid=1900009191".into(), Malformed("values must be in double quotes".into())),
-            ("WECHATPAY2-SHA256-RSA2048 mchid=\"19".into(), Malformed("unterminated quoted value".into())),
-            ("WECHATPAY2-SHA256-RSA2048 mchid=\"1\" nonce_str=\"2\"".into(), Malformed("expected a comma between pairs".into())),
-            ("WECHATPAY2-SHA256-RSA2048 mchid".into(), Malformed("expected key=\"value\"".into())),
-            (header(&[0, 1, 2, 3, 4], ",").replace("1554208460", "15542e8460"), InvalidTimestamp("15542e8460".into())),
-            (header(&[0, 1, 2, 3, 4], ",").replace("1900009191", ""), Malformed("mchid is empty".into())),
+            (
+                format!("{},mchid=\"2\"", header(&[0, 1, 2, 3, 4], ",")),
+                DuplicateKey("mchid".into()),
+            ),
+            (
+                format!("{},serial=\"2\"", header(&[0, 1, 2, 3, 4], ",")),
+                UnknownKey("serial".into()),
+            ),
+            (
+                format!("{},", header(&[0, 1, 2, 3, 4], ",")),
+                Malformed("trailing comma".into()),
+            ),
+            (
+                "WECHATPAY2-SHA256-RSA2048 mchid=1900009191".into(),
+                Malformed("values must be in double quotes".into()),
+            ),
+            (
+                "WECHATPAY2-SHA256-RSA2048 mchid=\"19".into(),
+                Malformed("unterminated quoted value".into()),
+            ),
+            (
+                "WECHATPAY2-SHA256-RSA2048 mchid=\"1\" nonce_str=\"2\"".into(),
+                Malformed("expected a comma between pairs".into()),
+            ),
+            (
+                "WECHATPAY2-SHA256-RSA2048 mchid".into(),
+                Malformed("expected key=\"value\"".into()),
+            ),
+            (
+                header(&[0, 1, 2, 3, 4], ",").replace("1554208460", "15542e8460"),
+                InvalidTimestamp("15542e8460".into()),
+            ),
+            (
+                header(&[0, 1, 2, 3, 4], ",").replace("1900009191", ""),
+                Malformed("mchid is empty".into()),
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(Authorization::parse(&input), Err(want), "{input:?}");

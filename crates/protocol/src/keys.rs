@@ -10,6 +10,14 @@ use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
+/// PEM with `\n` line endings, as openssl and WeChat Pay write it.
+pub fn encode_pem(tag: &str, der: Vec<u8>) -> String {
+    pem::encode_config(
+        &pem::Pem::new(tag, der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     #[error("not PEM: {0}")]
@@ -40,7 +48,9 @@ pub struct PrivateKey {
 
 impl std::fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrivateKey").field("public", &self.public_key().fingerprint()).finish_non_exhaustive()
+        f.debug_struct("PrivateKey")
+            .field("public", &self.public_key().fingerprint())
+            .finish_non_exhaustive()
     }
 }
 
@@ -70,7 +80,7 @@ impl PrivateKey {
     /// PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), the form WeChat Pay hands out.
     pub fn to_pkcs8_pem(&self) -> Result<String, KeyError> {
         let der: Pkcs8V1Der<'static> = self.pair.as_der().map_err(|_| KeyError::Crypto)?;
-        Ok(pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec())))
+        Ok(encode_pem("PRIVATE KEY", der.as_ref().to_vec()))
     }
 
     pub fn public_key(&self) -> PublicKey {
@@ -126,7 +136,10 @@ impl PublicKey {
         let spki_der = spki.as_ref().to_vec();
         let parsed = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &spki_der)
             .map_err(|e| KeyError::Rejected(e.to_string()))?;
-        Ok(PublicKey { spki_der, parsed: std::sync::Arc::new(parsed) })
+        Ok(PublicKey {
+            spki_der,
+            parsed: std::sync::Arc::new(parsed),
+        })
     }
 
     /// From a `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS#1) PEM block.
@@ -140,7 +153,7 @@ impl PublicKey {
 
     /// SPKI PEM (`-----BEGIN PUBLIC KEY-----`), the form of the WeChat Pay public key file.
     pub fn to_pem(&self) -> String {
-        pem::encode(&pem::Pem::new("PUBLIC KEY", self.spki_der.clone()))
+        encode_pem("PUBLIC KEY", self.spki_der.clone())
     }
 
     pub fn spki_der(&self) -> &[u8] {
@@ -154,11 +167,15 @@ impl PublicKey {
     }
 
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-        self.parsed.verify_sig(message, signature).map_err(|_| VerifyError::Mismatch)
+        self.parsed
+            .verify_sig(message, signature)
+            .map_err(|_| VerifyError::Mismatch)
     }
 
     pub fn verify_base64(&self, message: &[u8], signature_b64: &str) -> Result<(), VerifyError> {
-        let sig = BASE64.decode(signature_b64.trim()).map_err(|_| VerifyError::NotBase64)?;
+        let sig = BASE64
+            .decode(signature_b64.trim())
+            .map_err(|_| VerifyError::NotBase64)?;
         self.verify(message, &sig)
     }
 }
@@ -197,7 +214,10 @@ mod tests {
     fn rejects_garbage() {
         assert!(matches!(PrivateKey::from_pem("nope"), Err(KeyError::NotPem(_))));
         let cert_like = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        assert_eq!(PrivateKey::from_pem(cert_like).unwrap_err(), KeyError::UnexpectedPemTag("CERTIFICATE".into()));
+        assert_eq!(
+            PrivateKey::from_pem(cert_like).unwrap_err(),
+            KeyError::UnexpectedPemTag("CERTIFICATE".into())
+        );
         let bad = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
         assert!(matches!(PrivateKey::from_pem(bad), Err(KeyError::Rejected(_))));
     }

@@ -7,7 +7,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::keys::{KeyError, PrivateKey, PublicKey};
+use crate::keys::{encode_pem, KeyError, PrivateKey, PublicKey};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PkiError {
@@ -53,7 +53,7 @@ impl Certificate {
         };
         let public_key = PublicKey::from_der(cert.public_key().raw)?;
         Ok(Certificate {
-            pem: pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec())),
+            pem: encode_pem("CERTIFICATE", der.to_vec()),
             serial: serial_hex(cert.raw_serial()),
             subject: cert.subject().to_string(),
             not_before: ts(cert.validity().not_before)?,
@@ -64,7 +64,13 @@ impl Certificate {
 
     /// Makes a certificate for `key`, signed by `key` itself (WeChat's are signed by its CA;
     /// nothing in the protocol checks the issuer chain).
-    pub fn generate(key: &PrivateKey, common_name: &str, organization: &str, not_before: OffsetDateTime, validity: Duration) -> Result<Self, PkiError> {
+    pub fn generate(
+        key: &PrivateKey,
+        common_name: &str,
+        organization: &str,
+        not_before: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Self, PkiError> {
         let pkcs8 = key.to_pkcs8_pem()?;
         let gen_err = |e: rcgen::Error| PkiError::Generate(e.to_string());
         let signer = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).map_err(gen_err)?;
@@ -78,7 +84,10 @@ impl Certificate {
         dn.push(rcgen::DnType::OrganizationalUnitName, "papay sandbox");
         dn.push(rcgen::DnType::CommonName, common_name);
         params.distinguished_name = dn;
-        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature, rcgen::KeyUsagePurpose::KeyEncipherment];
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::DigitalSignature,
+            rcgen::KeyUsagePurpose::KeyEncipherment,
+        ];
         let cert = params.self_signed(&signer).map_err(gen_err)?;
         Self::from_der(cert.der())
     }
@@ -108,7 +117,11 @@ impl Certificate {
 pub fn serial_hex(raw: &[u8]) -> String {
     let hex = hex::encode_upper(raw);
     let trimmed = hex.trim_start_matches('0');
-    if trimmed.is_empty() { "0".to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "0".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 fn random_serial() -> [u8; 20] {
@@ -132,7 +145,10 @@ mod tests {
         let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
         let cert = Certificate::generate(&key, "1900000100", "Demo Store", now, Duration::days(1825)).unwrap();
         assert_eq!(cert.serial().len(), 40);
-        assert!(cert.serial().bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)));
+        assert!(cert
+            .serial()
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)));
         assert_eq!(cert.public_key(), &key.public_key());
         assert_eq!(cert.not_before(), now);
         assert_eq!(cert.not_after(), now + Duration::days(1825));
@@ -152,7 +168,10 @@ mod tests {
     fn refuses_non_certificates() {
         let key = PrivateKey::generate().unwrap();
         let pem = key.to_pkcs8_pem().unwrap();
-        assert_eq!(Certificate::from_pem(&pem).unwrap_err(), PkiError::UnexpectedPemTag("PRIVATE KEY".into()));
+        assert_eq!(
+            Certificate::from_pem(&pem).unwrap_err(),
+            PkiError::UnexpectedPemTag("PRIVATE KEY".into())
+        );
         assert!(matches!(Certificate::from_pem("x"), Err(PkiError::NotPem(_))));
         let junk = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
         assert!(matches!(Certificate::from_pem(junk), Err(PkiError::Invalid(_))));

@@ -4,17 +4,15 @@
 //! newline included) and the request-target exactly as received.
 
 /// `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`, where URL is the raw path plus `?query`.
-pub fn request_signing_string(
-    method: &str,
-    canonical_url: &str,
-    timestamp: &str,
-    nonce: &str,
-    body: &[u8],
-) -> Vec<u8> {
-    let mut s = Vec::with_capacity(
-        method.len() + canonical_url.len() + timestamp.len() + nonce.len() + body.len() + 5,
-    );
-    for line in [method.as_bytes(), canonical_url.as_bytes(), timestamp.as_bytes(), nonce.as_bytes(), body] {
+pub fn request_signing_string(method: &str, canonical_url: &str, timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
+    let mut s = Vec::with_capacity(method.len() + canonical_url.len() + timestamp.len() + nonce.len() + body.len() + 5);
+    for line in [
+        method.as_bytes(),
+        canonical_url.as_bytes(),
+        timestamp.as_bytes(),
+        nonce.as_bytes(),
+        body,
+    ] {
         s.extend_from_slice(line);
         s.push(b'\n');
     }
@@ -37,13 +35,7 @@ pub const TRUNCATED_BODY_BYTES: usize = 128;
 /// The `truncated_sign_message` of a `SIGN_ERROR` answer: the request signing string with
 /// its body line cut to [`TRUNCATED_BODY_BYTES`] (at a character boundary, lossy for
 /// non-UTF-8 bytes). The full length in bytes is `request_signing_string(..).len()`.
-pub fn truncated_sign_message(
-    method: &str,
-    canonical_url: &str,
-    timestamp: &str,
-    nonce: &str,
-    body: &[u8],
-) -> String {
+pub fn truncated_sign_message(method: &str, canonical_url: &str, timestamp: &str, nonce: &str, body: &[u8]) -> String {
     let mut cut = body.len().min(TRUNCATED_BODY_BYTES);
     let text = loop {
         match std::str::from_utf8(&body[..cut]) {
@@ -61,8 +53,17 @@ mod tests {
 
     #[test]
     fn documented_get_example() {
-        let s = request_signing_string("GET", "/v3/certificates", "1554208460", "593BEC0C930BF1AFEB40B4A08C8FB242", b"");
-        assert_eq!(s, b"GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n");
+        let s = request_signing_string(
+            "GET",
+            "/v3/certificates",
+            "1554208460",
+            "593BEC0C930BF1AFEB40B4A08C8FB242",
+            b"",
+        );
+        assert_eq!(
+            s,
+            b"GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n"
+        );
     }
 
     #[test]
@@ -74,7 +75,10 @@ mod tests {
 
     #[test]
     fn response_string_for_empty_body_ends_with_two_newlines() {
-        assert_eq!(response_signing_string("1700000000", "abc", b""), b"1700000000\nabc\n\n");
+        assert_eq!(
+            response_signing_string("1700000000", "abc", b""),
+            b"1700000000\nabc\n\n"
+        );
         assert_eq!(response_signing_string("1", "n", b"{}"), b"1\nn\n{}\n");
     }
 

@@ -72,16 +72,32 @@ impl App {
         let demo = demo_info.and_then(|info| {
             let merchant = merchants.first()?.clone();
             let plan_id = provisioning.plans.first().map(|p| p.plan_id.get());
-            Some(Demo { info, merchant, plan_id })
+            Some(Demo {
+                info,
+                merchant,
+                plan_id,
+            })
         });
 
         let listener = TcpListener::bind(settings.listen)
             .await
-            .map_err(|source| StartError::Bind { addr: settings.listen.to_string(), source })?;
-        let local = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.listen.to_string(), source })?;
+            .map_err(|source| StartError::Bind {
+                addr: settings.listen.to_string(),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: settings.listen.to_string(),
+            source,
+        })?;
         let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
         let state = AppState::new(store, clock, settings.replay_protection);
-        Ok(App { listener, router: router(state), base_url, merchants, demo })
+        Ok(App {
+            listener,
+            router: router(state),
+            base_url,
+            merchants,
+            demo,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -108,7 +124,9 @@ impl App {
     }
 
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
@@ -122,7 +140,9 @@ async fn open_store(settings: &Settings) -> Result<SqliteStore, StartError> {
             "PostgreSQL is not available in this build yet (issue 8); use the embedded SQLite",
         )
         .into()),
-        Some(_) => Err(ConfigError::new("database_url", "database_url", "must start with sqlite: or postgres://").into()),
+        Some(_) => {
+            Err(ConfigError::new("database_url", "database_url", "must start with sqlite: or postgres://").into())
+        }
     }
 }
 

@@ -9,7 +9,11 @@ use crate::provision::credentials::{CredentialSet, Identity};
 use crate::App;
 
 #[derive(Debug, Parser)]
-#[command(name = "papay", version, about = "A WeChat Pay-compatible auto-debit (papay) sandbox")]
+#[command(
+    name = "papay",
+    version,
+    about = "A WeChat Pay-compatible auto-debit (papay) sandbox"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -106,7 +110,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let settings = Settings::load(args.config.as_deref(), &overrides).map_err(crate::app::StartError::from)?;
     let app = App::build(settings).await?;
     if let Some(demo) = app.demo() {
-        println!("{}", crate::provision::demo::banner(&demo.info, &demo.merchant, demo.plan_id, app.base_url()));
+        println!(
+            "{}",
+            crate::provision::demo::banner(&demo.info, &demo.merchant, demo.plan_id, app.base_url())
+        );
     } else {
         for m in app.merchants() {
             println!("merchant {} ({}) provisioned", m.mchid, m.name);
@@ -121,7 +128,10 @@ fn generate(args: GenerateArgs) -> Result<(), CliError> {
     crate::domain::ids::AppId::parse(&args.appid).map_err(|e| CliError::Usage(e.to_string()))?;
     let config_path = args.out.join("papay.toml");
     if config_path.exists() && !args.force {
-        return Err(CliError::Usage(format!("{} exists; pass --force to overwrite", config_path.display())));
+        return Err(CliError::Usage(format!(
+            "{} exists; pass --force to overwrite",
+            config_path.display()
+        )));
     }
     let identity = Identity {
         mchid: args.mchid,

@@ -23,7 +23,10 @@ pub struct Directory {
 
 impl Directory {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Directory { store, cache: RwLock::new(HashMap::new()) }
+        Directory {
+            store,
+            cache: RwLock::new(HashMap::new()),
+        }
     }
 
     /// The merchant `mchid` names, if it exists (a malformed mchid exists nowhere).

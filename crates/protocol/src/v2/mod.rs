@@ -47,10 +47,7 @@ impl Params {
 
     /// The value of the first parameter called `k`, if any.
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(name, _)| name == k)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(name, _)| name == k).map(|(_, v)| v.as_str())
     }
 
     /// The parameters in order.
@@ -71,18 +68,13 @@ impl Params {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Params {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(
-            iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
     }
 }
 
 impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for Params {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
-        self.0
-            .extend(iter.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self.0.extend(iter.into_iter().map(|(k, v)| (k.into(), v.into())));
     }
 }
 
@@ -97,10 +89,8 @@ impl IntoIterator for Params {
 
 impl<'a> IntoIterator for &'a Params {
     type Item = (&'a str, &'a str);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a str, &'a str),
-    >;
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, (String, String)>, fn(&'a (String, String)) -> (&'a str, &'a str)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))

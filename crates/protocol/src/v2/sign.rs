@@ -96,10 +96,7 @@ pub fn sign_type_param(params: &Params) -> Result<Option<SignType>, SignError> {
 ///
 /// `sign_type`, when present, is an ordinary parameter and is included.
 pub fn string_a(params: &Params) -> String {
-    let mut fields: Vec<(&str, &str)> = params
-        .iter()
-        .filter(|&(k, v)| k != "sign" && !v.is_empty())
-        .collect();
+    let mut fields: Vec<(&str, &str)> = params.iter().filter(|&(k, v)| k != "sign" && !v.is_empty()).collect();
     // Stable: repeated names (if the caller allowed them) keep their order.
     fields.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut out = String::new();
@@ -156,11 +153,7 @@ pub fn sign(params: &Params, key: &str, sign_type: SignType) -> String {
 ///
 /// The comparison accepts upper- or lower-case hex (merchants' SDKs send upper
 /// case) and runs in constant time over the digest.
-pub fn verify(
-    params: &Params,
-    key: &str,
-    sign_type: Option<SignType>,
-) -> Result<SignType, SignError> {
+pub fn verify(params: &Params, key: &str, sign_type: Option<SignType>) -> Result<SignType, SignError> {
     let given = match params.get("sign") {
         None | Some("") => return Err(SignError::Missing),
         Some(s) => s,
@@ -227,10 +220,7 @@ mod tests {
         let p: Params = [("sign_type", "HMAC-SHA256")].into_iter().collect();
         assert_eq!(sign_type_param(&p), Ok(Some(SignType::HmacSha256)));
         let p: Params = [("sign_type", "SHA1")].into_iter().collect();
-        assert_eq!(
-            sign_type_param(&p),
-            Err(SignError::UnknownSignType("SHA1".into()))
-        );
+        assert_eq!(sign_type_param(&p), Err(SignError::UnknownSignType("SHA1".into())));
     }
 
     #[test]
@@ -294,24 +284,15 @@ mod tests {
         let md5 = with_sign(official(), "9A0A8659F005D6984697E2CA0A9CF3B7");
         assert_eq!(verify(&md5, KEY, None), Ok(SignType::Md5));
         assert_eq!(verify(&md5, KEY, Some(SignType::Md5)), Ok(SignType::Md5));
-        assert_eq!(
-            verify(&md5, KEY, Some(SignType::HmacSha256)),
-            Err(SignError::Mismatch)
-        );
+        assert_eq!(verify(&md5, KEY, Some(SignType::HmacSha256)), Err(SignError::Mismatch));
 
         let hmac = with_sign(
             official(),
             "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6",
         );
         assert_eq!(verify(&hmac, KEY, None), Ok(SignType::HmacSha256));
-        assert_eq!(
-            verify(&hmac, KEY, Some(SignType::HmacSha256)),
-            Ok(SignType::HmacSha256)
-        );
-        assert_eq!(
-            verify(&hmac, KEY, Some(SignType::Md5)),
-            Err(SignError::Mismatch)
-        );
+        assert_eq!(verify(&hmac, KEY, Some(SignType::HmacSha256)), Ok(SignType::HmacSha256));
+        assert_eq!(verify(&hmac, KEY, Some(SignType::Md5)), Err(SignError::Mismatch));
     }
 
     /// The §5.2 worked h5entrustweb example (HMAC-SHA256, `sign_type` sent).
@@ -387,11 +368,7 @@ mod tests {
         ] {
             let p = with_sign(official(), bad);
             assert_eq!(verify(&p, KEY, None), Err(SignError::Mismatch), "{bad}");
-            assert_eq!(
-                verify(&p, KEY, Some(SignType::Md5)),
-                Err(SignError::Mismatch),
-                "{bad}"
-            );
+            assert_eq!(verify(&p, KEY, Some(SignType::Md5)), Err(SignError::Mismatch), "{bad}");
         }
     }
 

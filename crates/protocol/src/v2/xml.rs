@@ -132,9 +132,9 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Params, XmlError> {
     let mut seen = HashSet::new();
     let mut state = State::Prolog { started: false };
     loop {
-        let event = reader.read_event().map_err(|e| {
-            XmlError::Malformed(format!("{e} (at byte {})", reader.error_position()))
-        })?;
+        let event = reader
+            .read_event()
+            .map_err(|e| XmlError::Malformed(format!("{e} (at byte {})", reader.error_position())))?;
         // Refusals that hold wherever they appear.
         match &event {
             Event::DocType(_) => return Err(XmlError::Doctype),
@@ -304,9 +304,7 @@ fn element_name(e: &BytesStart<'_>) -> Result<String, XmlError> {
     let mut chars = name.chars();
     let valid = chars.next().is_some_and(is_name_start_char) && chars.all(is_name_char);
     if !valid {
-        return Err(XmlError::Malformed(format!(
-            "invalid element name `{name}`"
-        )));
+        return Err(XmlError::Malformed(format!("invalid element name `{name}`")));
     }
     if !is_blank(e.attributes_raw()) {
         return Err(XmlError::Malformed(format!(
@@ -362,9 +360,7 @@ fn resolve_reference(r: &BytesRef<'_>, field: &str) -> Result<char, XmlError> {
         return match r.resolve_char_ref() {
             Ok(Some(c)) if is_xml_char(c) => Ok(c),
             Ok(Some(c)) => Err(forbidden_char(field, c)),
-            Ok(None) | Err(_) => Err(XmlError::Malformed(format!(
-                "invalid character reference `&{name};`"
-            ))),
+            Ok(None) | Err(_) => Err(XmlError::Malformed(format!("invalid character reference `&{name};`"))),
         };
     }
     match name.as_ref() {
@@ -387,11 +383,7 @@ fn check_decl(decl: &quick_xml::events::BytesDecl<'_>) -> Result<(), XmlError> {
     }
     match decl.encoding() {
         None => Ok(()),
-        Some(Ok(enc))
-            if enc.eq_ignore_ascii_case(b"utf-8") || enc.eq_ignore_ascii_case(b"utf8") =>
-        {
-            Ok(())
-        }
+        Some(Ok(enc)) if enc.eq_ignore_ascii_case(b"utf-8") || enc.eq_ignore_ascii_case(b"utf8") => Ok(()),
         Some(Ok(enc)) => Err(XmlError::UnsupportedEncoding(
             String::from_utf8_lossy(&enc).into_owned(),
         )),
@@ -483,10 +475,8 @@ mod tests {
 
     #[test]
     fn decodes_references_and_mixed_content() {
-        let got = p(
-            "<xml><a>x &lt;&gt;&amp;&quot;&apos; &#20320;&#x597D;&#X41;</a>\
-                     <b>1<![CDATA[<&amp;>]]>2<!-- skipped -->3</b></xml>",
-        );
+        let got = p("<xml><a>x &lt;&gt;&amp;&quot;&apos; &#20320;&#x597D;&#X41;</a>\
+                     <b>1<![CDATA[<&amp;>]]>2<!-- skipped -->3</b></xml>");
         // `&#X41;` (capital X) is not a valid character reference in XML.
         assert!(malformed(got));
         let got = p("<xml><a>x &lt;&gt;&amp;&quot;&apos; &#20320;&#x597D;</a>\
@@ -579,9 +569,7 @@ mod tests {
             Err(XmlError::ProcessingInstruction)
         );
         // A second declaration, or one after other content, is not a declaration.
-        assert!(malformed(p(
-            "<?xml version='1.0'?><?xml version='1.0'?><xml/>"
-        )));
+        assert!(malformed(p("<?xml version='1.0'?><?xml version='1.0'?><xml/>")));
         assert!(malformed(p("<!-- c --><?xml version='1.0'?><xml/>")));
         assert!(malformed(p("<xml><?xml version='1.0'?></xml>")));
         assert!(malformed(p("<?xml?><xml/>")));
@@ -590,14 +578,8 @@ mod tests {
 
     #[test]
     fn refuses_nested_elements() {
-        assert_eq!(
-            p("<xml><a><b>1</b></a></xml>"),
-            Err(XmlError::Nested("a".into()))
-        );
-        assert_eq!(
-            p("<xml><a>text<b/></a></xml>"),
-            Err(XmlError::Nested("a".into()))
-        );
+        assert_eq!(p("<xml><a><b>1</b></a></xml>"), Err(XmlError::Nested("a".into())));
+        assert_eq!(p("<xml><a>text<b/></a></xml>"), Err(XmlError::Nested("a".into())));
     }
 
     #[test]
@@ -606,18 +588,12 @@ mod tests {
             p("<xml><sign>A</sign><mch_id>1</mch_id><sign>B</sign></xml>"),
             Err(XmlError::DuplicateElement("sign".into()))
         );
-        assert_eq!(
-            p("<xml><a/><a></a></xml>"),
-            Err(XmlError::DuplicateElement("a".into()))
-        );
+        assert_eq!(p("<xml><a/><a></a></xml>"), Err(XmlError::DuplicateElement("a".into())));
     }
 
     #[test]
     fn refuses_wrong_root() {
-        assert_eq!(
-            p("<root><a>1</a></root>"),
-            Err(XmlError::WrongRoot("root".into()))
-        );
+        assert_eq!(p("<root><a>1</a></root>"), Err(XmlError::WrongRoot("root".into())));
         assert_eq!(p("<XML></XML>"), Err(XmlError::WrongRoot("XML".into())));
         assert_eq!(p("<foo/>"), Err(XmlError::WrongRoot("foo".into())));
     }
@@ -626,10 +602,7 @@ mod tests {
     fn refuses_trailing_content() {
         assert_eq!(p("<xml></xml><xml></xml>"), Err(XmlError::TrailingContent));
         assert_eq!(p("<xml></xml>junk"), Err(XmlError::TrailingContent));
-        assert_eq!(
-            p("<xml></xml><![CDATA[x]]>"),
-            Err(XmlError::TrailingContent)
-        );
+        assert_eq!(p("<xml></xml><![CDATA[x]]>"), Err(XmlError::TrailingContent));
         assert_eq!(p("<xml></xml>&amp;"), Err(XmlError::TrailingContent));
         assert_eq!(p("<xml/><a/>"), Err(XmlError::TrailingContent));
     }
@@ -664,10 +637,7 @@ mod tests {
             max_bytes: 33,
             ..limits
         };
-        assert_eq!(
-            parse(doc.as_bytes(), &exact).unwrap().get("a"),
-            Some("012345678901234")
-        );
+        assert_eq!(parse(doc.as_bytes(), &exact).unwrap().get("a"), Some("012345678901234"));
         let big = format!("<xml><a>{}</a></xml>", "x".repeat(64 * 1024));
         assert_eq!(p(&big), Err(XmlError::TooLarge));
     }
@@ -684,10 +654,7 @@ mod tests {
             max_bytes: 1024,
             max_fields: 2,
         };
-        assert_eq!(
-            parse(b"<xml><a/><b/><c/></xml>", &limits),
-            Err(XmlError::TooManyFields)
-        );
+        assert_eq!(parse(b"<xml><a/><b/><c/></xml>", &limits), Err(XmlError::TooManyFields));
     }
 
     #[test]
@@ -821,10 +788,7 @@ mod tests {
     fn unique_params() -> impl Strategy<Value = Params> {
         prop::collection::vec(("[a-z_]{1,16}", xml_value()), 0..20).prop_map(|pairs| {
             let mut seen = HashSet::new();
-            pairs
-                .into_iter()
-                .filter(|(k, _)| seen.insert(k.clone()))
-                .collect()
+            pairs.into_iter().filter(|(k, _)| seen.insert(k.clone())).collect()
         })
     }
 

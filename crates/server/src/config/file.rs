@@ -32,7 +32,10 @@ pub struct NotifyConfig {
 
 impl Default for NotifyConfig {
     fn default() -> Self {
-        NotifyConfig { extra_ca_files: Vec::new(), allow_private_targets: true }
+        NotifyConfig {
+            extra_ca_files: Vec::new(),
+            allow_private_targets: true,
+        }
     }
 }
 

@@ -25,7 +25,11 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(file: impl Into<String>, field: impl Into<String>, problem: impl Into<String>) -> Self {
-        ConfigError { file: file.into(), field: field.into(), problem: problem.into() }
+        ConfigError {
+            file: file.into(),
+            field: field.into(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -60,13 +64,21 @@ pub struct NotifySettings {
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "papay-data";
-const ENV_KEYS: [&str; 6] =
-    ["listen", "public_url", "data_dir", "database_url", "replay_protection", "notify.allow_private_targets"];
+const ENV_KEYS: [&str; 6] = [
+    "listen",
+    "public_url",
+    "data_dir",
+    "database_url",
+    "replay_protection",
+    "notify.allow_private_targets",
+];
 
 impl Settings {
     /// Loads `config` (if any) layered with the environment and `overrides`.
     pub fn load(config: Option<&Path>, overrides: &Overrides) -> Result<Settings, ConfigError> {
-        let file_label = config.map(|p| p.display().to_string()).unwrap_or_else(|| "environment".into());
+        let file_label = config
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "environment".into());
         let mut figment = Figment::new();
         if let Some(path) = config {
             if !path.is_file() {
@@ -74,13 +86,25 @@ impl Settings {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        figment = figment.merge(Env::prefixed("PAPAY_").split("__").filter(|k| ENV_KEYS.contains(&k.as_str())));
+        figment = figment.merge(
+            Env::prefixed("PAPAY_")
+                .split("__")
+                .filter(|k| ENV_KEYS.contains(&k.as_str())),
+        );
         let raw: FileConfig = figment.extract().map_err(|e| figment_error(&file_label, e))?;
 
-        let listen_text = overrides.listen.clone().or(raw.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.into());
-        let listen = listen_text
-            .parse::<SocketAddr>()
-            .map_err(|e| ConfigError::new(&file_label, "listen", format!("{listen_text:?} is not an address:port ({e})")))?;
+        let listen_text = overrides
+            .listen
+            .clone()
+            .or(raw.listen.clone())
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen_text.parse::<SocketAddr>().map_err(|e| {
+            ConfigError::new(
+                &file_label,
+                "listen",
+                format!("{listen_text:?} is not an address:port ({e})"),
+            )
+        })?;
         let data_dir = overrides
             .data_dir
             .clone()
@@ -89,7 +113,11 @@ impl Settings {
         let public_url = overrides.public_url.clone().or(raw.public_url.clone());
         if let Some(url) = &public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(ConfigError::new(&file_label, "public_url", "must start with http:// or https://"));
+                return Err(ConfigError::new(
+                    &file_label,
+                    "public_url",
+                    "must start with http:// or https://",
+                ));
             }
         }
         let database_url = overrides.database_url.clone().or(raw.database_url.clone());
@@ -99,7 +127,11 @@ impl Settings {
         };
         for (i, ca) in notify.extra_ca_files.iter().enumerate() {
             if !ca.is_file() {
-                return Err(ConfigError::new(&file_label, format!("notify.extra_ca_files[{i}]"), format!("cannot read {}", ca.display())));
+                return Err(ConfigError::new(
+                    &file_label,
+                    format!("notify.extra_ca_files[{i}]"),
+                    format!("cannot read {}", ca.display()),
+                ));
             }
         }
         let provisioning = match config {
@@ -129,6 +161,10 @@ pub fn load_provisioning(path: &Path) -> Result<Provisioning, ConfigError> {
 }
 
 fn figment_error(file: &str, e: figment::Error) -> ConfigError {
-    let field = if e.path.is_empty() { "(file)".to_string() } else { e.path.join(".") };
+    let field = if e.path.is_empty() {
+        "(file)".to_string()
+    } else {
+        e.path.join(".")
+    };
     ConfigError::new(file, field, e.kind.to_string())
 }

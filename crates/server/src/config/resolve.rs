@@ -37,7 +37,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&self, sub: &str, problem: impl std::fmt::Display) -> ConfigError {
-        let field = if sub.is_empty() { self.field.clone() } else { format!("{}.{sub}", self.field) };
+        let field = if sub.is_empty() {
+            self.field.clone()
+        } else {
+            format!("{}.{sub}", self.field)
+        };
         ConfigError::new(self.file, field, problem.to_string())
     }
 
@@ -54,7 +58,10 @@ impl Ctx<'_> {
         file: &Option<RelativePathBuf>,
         env: &Option<String>,
     ) -> Result<Option<String>, ConfigError> {
-        let given = [inline.is_some(), file.is_some(), env.is_some()].iter().filter(|g| **g).count();
+        let given = [inline.is_some(), file.is_some(), env.is_some()]
+            .iter()
+            .filter(|g| **g)
+            .count();
         if given > 1 {
             return Err(self.err(name, format!("give only one of {name}, {name}_file, {name}_env")));
         }
@@ -77,7 +84,10 @@ pub fn resolve(file: &str, raw: &FileConfig) -> Result<Provisioning, ConfigError
     let mut merchants = Vec::new();
     let mut seen = HashSet::new();
     for (i, m) in raw.merchants.iter().enumerate() {
-        let ctx = Ctx { file, field: format!("merchants[{i}]") };
+        let ctx = Ctx {
+            file,
+            field: format!("merchants[{i}]"),
+        };
         let provision = merchant(&ctx, m)?;
         if !seen.insert(provision.merchant.mchid.clone()) {
             return Err(ctx.err("mchid", format!("duplicate mchid {}", provision.merchant.mchid)));
@@ -87,7 +97,10 @@ pub fn resolve(file: &str, raw: &FileConfig) -> Result<Provisioning, ConfigError
     let mut plans = Vec::new();
     let mut plan_ids = HashSet::new();
     for (i, p) in raw.plans.iter().enumerate() {
-        let ctx = Ctx { file, field: format!("plans[{i}]") };
+        let ctx = Ctx {
+            file,
+            field: format!("plans[{i}]"),
+        };
         let plan = plan(&ctx, p, &merchants)?;
         if !plan_ids.insert(plan.plan_id) {
             return Err(ctx.err("plan_id", format!("duplicate plan_id {}", plan.plan_id)));
@@ -173,7 +186,8 @@ fn api_credentials(ctx: &Ctx<'_>, m: &MerchantConfig) -> Result<Vec<ApiCredentia
     match (&m.api_certificate, &m.api_public_key) {
         (Some(_), Some(_)) => Err(ctx.err("api_public_key", "give api_certificate or api_public_key, not both")),
         (Some(path), None) => {
-            let cert = Certificate::from_pem(&ctx.read("api_certificate", path)?).map_err(|e| ctx.err("api_certificate", e))?;
+            let cert = Certificate::from_pem(&ctx.read("api_certificate", path)?)
+                .map_err(|e| ctx.err("api_certificate", e))?;
             let credential = ApiCredential::from_certificate(cert).map_err(|e| ctx.err("api_certificate", e))?;
             if let Some(serial) = &m.api_serial {
                 if !serial.eq_ignore_ascii_case(credential.serial.as_str()) {
@@ -186,13 +200,18 @@ fn api_credentials(ctx: &Ctx<'_>, m: &MerchantConfig) -> Result<Vec<ApiCredentia
             Ok(vec![credential])
         }
         (None, Some(path)) => {
-            let public_key = PublicKey::from_pem(&ctx.read("api_public_key", path)?).map_err(|e| ctx.err("api_public_key", e))?;
+            let public_key =
+                PublicKey::from_pem(&ctx.read("api_public_key", path)?).map_err(|e| ctx.err("api_public_key", e))?;
             let serial = m
                 .api_serial
                 .as_deref()
                 .ok_or_else(|| ctx.err("api_serial", "required with api_public_key"))?;
             let serial = Serial::parse(serial).map_err(|e| ctx.err("api_serial", e))?;
-            Ok(vec![ApiCredential { serial, public_key, certificate: None }])
+            Ok(vec![ApiCredential {
+                serial,
+                public_key,
+                certificate: None,
+            }])
         }
         (None, None) if m.api_serial.is_some() => Err(ctx.err("api_serial", "needs api_certificate or api_public_key")),
         (None, None) => Ok(Vec::new()),
@@ -244,7 +263,10 @@ fn plan(ctx: &Ctx<'_>, p: &PlanConfig, merchants: &[MerchantProvision]) -> Resul
     for (i, s) in p.sub_mchids.iter().enumerate() {
         let sub = Mchid::parse(s).map_err(|e| ctx.err(&format!("sub_mchids[{i}]"), e))?;
         if !owner.merchant.sub_merchants.iter().any(|m| m.sub_mchid == sub) {
-            return Err(ctx.err(&format!("sub_mchids[{i}]"), format!("{sub} is not a sub-merchant of {mchid}")));
+            return Err(ctx.err(
+                &format!("sub_mchids[{i}]"),
+                format!("{sub} is not a sub-merchant of {mchid}"),
+            ));
         }
         sub_mchids.push(sub);
     }

@@ -12,7 +12,11 @@ pub struct IdError {
 }
 
 fn err(what: &'static str, value: &str, rule: &'static str) -> IdError {
-    IdError { what, value: value.chars().take(64).collect(), rule }
+    IdError {
+        what,
+        value: value.chars().take(64).collect(),
+        rule,
+    }
 }
 
 macro_rules! string_id {

@@ -84,7 +84,13 @@ impl PlatformKey {
         if &private_key.public_key() != certificate.public_key() {
             return Err(PlatformKeyError::KeyMismatch);
         }
-        Ok(PlatformKey { serial: Serial::parse(certificate.serial())?, private_key, certificate, public_key_id, origin })
+        Ok(PlatformKey {
+            serial: Serial::parse(certificate.serial())?,
+            private_key,
+            certificate,
+            public_key_id,
+            origin,
+        })
     }
 }
 
@@ -138,7 +144,9 @@ pub struct SigningKey<'a> {
 impl Merchant {
     /// The API credential with this serial, compared case-insensitively (PROTOCOL.md §1.3.4).
     pub fn api_credential(&self, serial: &str) -> Option<&ApiCredential> {
-        self.api_credentials.iter().find(|c| c.serial.as_str().eq_ignore_ascii_case(serial))
+        self.api_credentials
+            .iter()
+            .find(|c| c.serial.as_str().eq_ignore_ascii_case(serial))
     }
 
     /// The key to sign with: the one the client named in `Wechatpay-Serial` (a certificate
@@ -147,18 +155,30 @@ impl Merchant {
         if let Some(wanted) = requested.map(str::trim).filter(|w| !w.is_empty()) {
             for key in &self.platform_keys {
                 if key.serial.as_str().eq_ignore_ascii_case(wanted) {
-                    return Some(SigningKey { key, name: key.serial.as_str() });
+                    return Some(SigningKey {
+                        key,
+                        name: key.serial.as_str(),
+                    });
                 }
-                if let Some(id) = key.public_key_id.as_ref().filter(|id| id.as_str().eq_ignore_ascii_case(wanted)) {
+                if let Some(id) = key
+                    .public_key_id
+                    .as_ref()
+                    .filter(|id| id.as_str().eq_ignore_ascii_case(wanted))
+                {
                     return Some(SigningKey { key, name: id.as_str() });
                 }
             }
         }
-        self.newest_platform_key().map(|key| SigningKey { key, name: key.serial.as_str() })
+        self.newest_platform_key().map(|key| SigningKey {
+            key,
+            name: key.serial.as_str(),
+        })
     }
 
     pub fn newest_platform_key(&self) -> Option<&PlatformKey> {
-        self.platform_keys.iter().max_by_key(|k| (k.certificate.not_before(), k.serial.clone()))
+        self.platform_keys
+            .iter()
+            .max_by_key(|k| (k.certificate.not_before(), k.serial.clone()))
     }
 }
 
@@ -171,7 +191,13 @@ mod tests {
         let private_key = PrivateKey::generate().unwrap();
         let nb = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() - Duration::days(days_ago);
         let cert = Certificate::generate(&private_key, "Tenpay", "papay", nb, Duration::days(3650)).unwrap();
-        PlatformKey::new(private_key, cert, id.map(|i| PublicKeyId::parse(i).unwrap()), KeyOrigin::Generated).unwrap()
+        PlatformKey::new(
+            private_key,
+            cert,
+            id.map(|i| PublicKeyId::parse(i).unwrap()),
+            KeyOrigin::Generated,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -198,7 +224,10 @@ mod tests {
         assert_eq!(pick(Some(&lower)), (old.serial.clone(), old.serial.to_string()));
         assert_eq!(
             pick(Some("PUB_KEY_ID_0117000800002025045698789500001779")),
-            (old.serial.clone(), "PUB_KEY_ID_0117000800002025045698789500001779".to_string())
+            (
+                old.serial.clone(),
+                "PUB_KEY_ID_0117000800002025045698789500001779".to_string()
+            )
         );
     }
 

@@ -68,7 +68,10 @@ pub async fn authenticate(
             ApiError::System
         })?
         .ok_or_else(|| sign(SignFailure::UnknownMerchant))?;
-    let reject = |f: SignFailure| Rejection { error: sign(f), merchant: Some(merchant.clone()) };
+    let reject = |f: SignFailure| Rejection {
+        error: sign(f),
+        merchant: Some(merchant.clone()),
+    };
     if merchant.apiv3_key.is_none() {
         return Err(reject(SignFailure::NoApiV3Key));
     }

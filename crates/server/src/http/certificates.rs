@@ -43,10 +43,12 @@ pub async fn list(
             continue;
         }
         let nonce = papay_protocol::nonce::aead_nonce();
-        let ciphertext = apiv3_key.encrypt(&nonce, CERTIFICATE_AAD, cert.pem().as_bytes()).map_err(|e| {
-            tracing::error!(error = %e, "encrypting a certificate failed");
-            ApiError::System
-        })?;
+        let ciphertext = apiv3_key
+            .encrypt(&nonce, CERTIFICATE_AAD, cert.pem().as_bytes())
+            .map_err(|e| {
+                tracing::error!(error = %e, "encrypting a certificate failed");
+                ApiError::System
+            })?;
         data.push(PlatformCertificate {
             serial_no: key.serial.to_string(),
             effective_time: rfc3339_beijing(cert.not_before()),

@@ -29,7 +29,10 @@ pub enum SignFailure {
 pub enum ApiError {
     Sign(SignFailure),
     /// 400 `PARAM_ERROR` with a message saying what is wrong and, where known, the field.
-    Param { message: String, detail: Option<Value> },
+    Param {
+        message: String,
+        detail: Option<Value>,
+    },
     /// 404 `NOT_FOUND`: no such path.
     NotFound,
     /// 405 `METHOD_NOT_ALLOWED`: the path exists, the method does not.
@@ -44,12 +47,18 @@ pub struct ErrorNumber(pub u32);
 
 impl ApiError {
     pub fn param(message: impl Into<String>) -> Self {
-        ApiError::Param { message: message.into(), detail: None }
+        ApiError::Param {
+            message: message.into(),
+            detail: None,
+        }
     }
 
     pub fn param_field(field: &str, location: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        ApiError::Param { detail: Some(json!({"field": field, "location": location, "issue": message})), message }
+        ApiError::Param {
+            detail: Some(json!({"field": field, "location": location, "issue": message})),
+            message,
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -87,17 +96,35 @@ impl ApiError {
         let (message, detail) = match self {
             ApiError::Sign(f) => (sign_message(f, lang).to_string(), sign_detail(f)),
             ApiError::Param { message, detail } => (message.clone(), detail.clone()),
-            ApiError::NotFound => (lang.pick("请求的资源不存在", "The requested resource does not exist").into(), None),
-            ApiError::MethodNotAllowed => (lang.pick("不支持的请求方法", "The HTTP method is not supported for this path").into(), None),
-            ApiError::System => (lang.pick("系统错误，请稍后重试", "System error, please retry later").into(), None),
+            ApiError::NotFound => (
+                lang.pick("请求的资源不存在", "The requested resource does not exist")
+                    .into(),
+                None,
+            ),
+            ApiError::MethodNotAllowed => (
+                lang.pick("不支持的请求方法", "The HTTP method is not supported for this path")
+                    .into(),
+                None,
+            ),
+            ApiError::System => (
+                lang.pick("系统错误，请稍后重试", "System error, please retry later")
+                    .into(),
+                None,
+            ),
         };
-        ErrorBody { code: self.code().to_string(), message, detail }
+        ErrorBody {
+            code: self.code().to_string(),
+            message,
+            detail,
+        }
     }
 }
 
 fn sign_message(f: &SignFailure, lang: Lang) -> &'static str {
     match f {
-        SignFailure::Malformed(_) => lang.pick("Http头Authorization值格式错误", "The Authorization header is malformed"),
+        SignFailure::Malformed(_) => {
+            lang.pick("Http头Authorization值格式错误", "The Authorization header is malformed")
+        }
         SignFailure::WrongScheme(_) => lang.pick(
             "Http头Authorization认证类型不正确",
             "The authentication type of the Authorization header is not supported",
@@ -106,10 +133,17 @@ fn sign_message(f: &SignFailure, lang: Lang) -> &'static str {
             "Http头Authorization中的timestamp与发起请求的时间不得超过5分钟",
             "The timestamp in the Authorization header must be within 5 minutes of the request time",
         ),
-        SignFailure::UnknownMerchant => lang.pick("商户号不存在", "The mchid in the Authorization header does not exist"),
+        SignFailure::UnknownMerchant => {
+            lang.pick("商户号不存在", "The mchid in the Authorization header does not exist")
+        }
         SignFailure::NoApiV3Key => lang.pick("商户未设置APIv3密钥", "The merchant has not set an APIv3 key"),
-        SignFailure::NoCertificate => lang.pick("商户未申请过证书", "The merchant has never applied for an API certificate"),
-        SignFailure::UnknownSerial => lang.pick("商户证书序列号有误", "The merchant certificate serial number is wrong"),
+        SignFailure::NoCertificate => lang.pick(
+            "商户未申请过证书",
+            "The merchant has never applied for an API certificate",
+        ),
+        SignFailure::UnknownSerial => {
+            lang.pick("商户证书序列号有误", "The merchant certificate serial number is wrong")
+        }
         SignFailure::CertificateExpired => lang.pick("商户证书已过期", "The merchant certificate has expired"),
         SignFailure::ReplayedNonce => lang.pick(
             "Http头Authorization中的nonce_str在5分钟内已使用，请勿重放请求",

@@ -13,7 +13,10 @@ pub enum Lang {
 
 impl Lang {
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let wanted = headers.get("accept-language").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let wanted = headers
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if wanted.trim_start().to_ascii_lowercase().starts_with("en") {
             Lang::English
         } else {

@@ -38,7 +38,12 @@ async fn handle(state: AppState, request: Request, next: Next) -> Response {
     let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
         return ApiError::param(format!("the request body is larger than {MAX_BODY_BYTES} bytes")).into_response();
     };
-    let target = parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/").to_string();
+    let target = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/")
+        .to_string();
     let requested_key = parts
         .headers
         .get(WECHATPAY_SERIAL)
@@ -48,7 +53,10 @@ async fn handle(state: AppState, request: Request, next: Next) -> Response {
         Ok(auth) => {
             let merchant = auth.merchant.clone();
             parts.extensions.insert(auth);
-            (next.run(Request::from_parts(parts, Body::from(body))).await, Some(merchant))
+            (
+                next.run(Request::from_parts(parts, Body::from(body))).await,
+                Some(merchant),
+            )
         }
         Err(rejection) => (rejection.error.into_response(), rejection.merchant),
     };
@@ -76,7 +84,10 @@ async fn sign(state: &AppState, response: Response, merchant: &Merchant, request
         return ApiError::System.into_response();
     };
     let h = &mut parts.headers;
-    if !body.is_empty() && h.get(CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json")) {
+    if !body.is_empty()
+        && h.get(CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+    {
         h.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
     }
     let mut set = |name: &'static str, value: &str| {

@@ -78,9 +78,16 @@ impl CredentialSet {
         // Back-date an hour so clients with a slightly slow clock accept the certificates.
         let not_before = now.replace_nanosecond(0).unwrap_or(now) - Duration::hours(1);
         let merchant_key = PrivateKey::generate()?;
-        let merchant_cert = Certificate::generate(&merchant_key, &identity.mchid, &identity.name, not_before, VALIDITY)?;
+        let merchant_cert =
+            Certificate::generate(&merchant_key, &identity.mchid, &identity.name, not_before, VALIDITY)?;
         let platform_key = PrivateKey::generate()?;
-        let platform_cert = Certificate::generate(&platform_key, "Tenpay.com sandbox platform", "papay", not_before, VALIDITY)?;
+        let platform_cert = Certificate::generate(
+            &platform_key,
+            "Tenpay.com sandbox platform",
+            "papay",
+            not_before,
+            VALIDITY,
+        )?;
         let date = crate::provision::beijing_date(now);
         let public_key_id = format!("PUB_KEY_ID_01{:0>10}{date}{:014}", identity.mchid, 1);
         Ok(CredentialSet {

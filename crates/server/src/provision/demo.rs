@@ -22,23 +22,48 @@ pub fn ensure(data_dir: &Path, now: OffsetDateTime) -> Result<DemoInfo, Credenti
     let dir = data_dir.join("demo");
     let config = dir.join(CONFIG_FILE);
     if config.is_file() {
-        return Ok(DemoInfo { dir, config, created: false });
+        return Ok(DemoInfo {
+            dir,
+            config,
+            created: false,
+        });
     }
     let set = CredentialSet::generate(Identity::demo(), now)?;
     set.write_to(&dir)?;
     // Written last, so an interrupted first start is simply redone on the next one.
     let text = set.config_toml(Some(".."));
-    std::fs::write(&config, text).map_err(|source| CredentialError::Write { path: config.clone(), source })?;
-    Ok(DemoInfo { dir, config, created: true })
+    std::fs::write(&config, text).map_err(|source| CredentialError::Write {
+        path: config.clone(),
+        source,
+    })?;
+    Ok(DemoInfo {
+        dir,
+        config,
+        created: true,
+    })
 }
 
 /// The banner printed at start: ids, serials, files and the base URL.
-pub fn banner(info: &DemoInfo, merchant: &crate::domain::merchant::Merchant, plan_id: Option<i64>, base_url: &str) -> String {
+pub fn banner(
+    info: &DemoInfo,
+    merchant: &crate::domain::merchant::Merchant,
+    plan_id: Option<i64>,
+    base_url: &str,
+) -> String {
     let f = |name: &str| info.dir.join(name).display().to_string();
-    let api_serial = merchant.api_credentials.first().map(|c| c.serial.to_string()).unwrap_or_default();
+    let api_serial = merchant
+        .api_credentials
+        .first()
+        .map(|c| c.serial.to_string())
+        .unwrap_or_default();
     let (platform_serial, pkid) = merchant
         .newest_platform_key()
-        .map(|k| (k.serial.to_string(), k.public_key_id.as_ref().map(|i| i.to_string()).unwrap_or_default()))
+        .map(|k| {
+            (
+                k.serial.to_string(),
+                k.public_key_id.as_ref().map(|i| i.to_string()).unwrap_or_default(),
+            )
+        })
         .unwrap_or_default();
     let appid = merchant.appids.first().map(|a| a.to_string()).unwrap_or_default();
     let sub = merchant.sub_merchants.first();

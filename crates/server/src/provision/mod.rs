@@ -33,7 +33,12 @@ pub async fn apply(
         let mut merchant = p.merchant.clone();
         let stored = store.merchant(&merchant.mchid).await?;
         let mut reusable: Vec<PlatformKey> = stored
-            .map(|m| m.platform_keys.into_iter().filter(|k| k.origin == KeyOrigin::Generated).collect())
+            .map(|m| {
+                m.platform_keys
+                    .into_iter()
+                    .filter(|k| k.origin == KeyOrigin::Generated)
+                    .collect()
+            })
             .unwrap_or_default();
         for wanted_id in &p.generate {
             let key = match reusable.iter().position(|k| &k.public_key_id == wanted_id) {
@@ -53,11 +58,20 @@ fn generate_platform_key(
     public_key_id: Option<crate::domain::ids::PublicKeyId>,
     now: OffsetDateTime,
 ) -> Result<PlatformKey, ProvisionError> {
-    let fail = |reason: String| ProvisionError::Generate { mchid: merchant.mchid.to_string(), reason };
+    let fail = |reason: String| ProvisionError::Generate {
+        mchid: merchant.mchid.to_string(),
+        reason,
+    };
     let key = PrivateKey::generate().map_err(|e| fail(e.to_string()))?;
     let not_before = now.replace_nanosecond(0).unwrap_or(now) - Duration::hours(1);
-    let cert = Certificate::generate(&key, "Tenpay.com sandbox platform", "papay", not_before, Duration::days(5 * 365))
-        .map_err(|e| fail(e.to_string()))?;
+    let cert = Certificate::generate(
+        &key,
+        "Tenpay.com sandbox platform",
+        "papay",
+        not_before,
+        Duration::days(5 * 365),
+    )
+    .map_err(|e| fail(e.to_string()))?;
     PlatformKey::new(key, cert, public_key_id, KeyOrigin::Generated).map_err(|e| fail(e.to_string()))
 }
 

@@ -39,7 +39,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         MIGRATOR.run(&pool).await?;
         Ok(SqliteStore { pool })
     }
@@ -70,9 +73,15 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
             for table in ["merchant_api_credentials", "platform_keys", "merchant_appids"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE mchid = ?")).bind(mchid).execute(&mut *tx).await?;
+                sqlx::query(&format!("DELETE FROM {table} WHERE mchid = ?"))
+                    .bind(mchid)
+                    .execute(&mut *tx)
+                    .await?;
             }
-            sqlx::query("DELETE FROM sub_merchants WHERE sp_mchid = ?").bind(mchid).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sub_merchants WHERE sp_mchid = ?")
+                .bind(mchid)
+                .execute(&mut *tx)
+                .await?;
             for c in &m.api_credentials {
                 sqlx::query(
                     "INSERT INTO merchant_api_credentials (mchid, serial, public_key_pem, certificate_pem) VALUES (?, ?, ?, ?)",
@@ -85,7 +94,10 @@ impl Store for SqliteStore {
                 .await?;
             }
             for k in &m.platform_keys {
-                let private_pem = k.private_key.to_pkcs8_pem().map_err(|e| corrupt("platform key", mchid, e))?;
+                let private_pem = k
+                    .private_key
+                    .to_pkcs8_pem()
+                    .map_err(|e| corrupt("platform key", mchid, e))?;
                 sqlx::query(
                     "INSERT INTO platform_keys (mchid, serial, private_key_pem, certificate_pem, public_key_id, generated)
                      VALUES (?, ?, ?, ?, ?, ?)",
@@ -135,7 +147,10 @@ impl Store for SqliteStore {
             .bind(i64::from(p.contract_validity_days))
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM plan_sub_merchants WHERE plan_id = ?").bind(p.plan_id.get()).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM plan_sub_merchants WHERE plan_id = ?")
+                .bind(p.plan_id.get())
+                .execute(&mut *tx)
+                .await?;
             for sub in &p.sub_mchids {
                 sqlx::query("INSERT INTO plan_sub_merchants (plan_id, sub_mchid) VALUES (?, ?)")
                     .bind(p.plan_id.get())
@@ -203,20 +218,22 @@ impl Store for SqliteStore {
             platform_keys.push(PlatformKey::new(key, cert, pk_id, origin).map_err(|e| corrupt("platform key", id, e))?);
         }
 
-        let appids = sqlx::query_scalar::<_, String>("SELECT appid FROM merchant_appids WHERE mchid = ? ORDER BY appid")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|a| AppId::parse(a))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| corrupt("AppID", id, e))?;
+        let appids =
+            sqlx::query_scalar::<_, String>("SELECT appid FROM merchant_appids WHERE mchid = ? ORDER BY appid")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|a| AppId::parse(a))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| corrupt("AppID", id, e))?;
 
         let mut sub_merchants = Vec::new();
-        for sub in sqlx::query_scalar::<_, String>("SELECT sub_mchid FROM sub_merchants WHERE sp_mchid = ? ORDER BY sub_mchid")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
+        for sub in
+            sqlx::query_scalar::<_, String>("SELECT sub_mchid FROM sub_merchants WHERE sp_mchid = ? ORDER BY sub_mchid")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
         {
             let sub_appids = sqlx::query_scalar::<_, String>(
                 "SELECT appid FROM sub_merchant_appids WHERE sp_mchid = ? AND sub_mchid = ? ORDER BY appid",

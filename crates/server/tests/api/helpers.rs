@@ -1,0 +1,188 @@
+//! `spawn_app()` and the test merchants' credentials.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use papay::config::{Overrides, Settings};
+use papay::App;
+use papay_client::Client;
+use papay_protocol::aead::ApiV3Key;
+use papay_protocol::keys::PrivateKey;
+use papay_protocol::pki::Certificate;
+use time::{Duration, OffsetDateTime};
+
+pub const MCHID: &str = "1900000100";
+pub const APPID: &str = "wx8a3e6b0c5d2f4e71";
+pub const PUBLIC_KEY_ID: &str = "PUB_KEY_ID_0119000001002025112300000000000001";
+/// Merchants that reproduce the documented authentication failures.
+pub const MCHID_NO_APIV3_KEY: &str = "1900000200";
+pub const MCHID_NO_CERTIFICATE: &str = "1900000300";
+pub const MCHID_EXPIRED_CERTIFICATE: &str = "1900000400";
+
+/// Key material made once per test binary (RSA key generation is the slow part).
+pub struct Keys {
+    pub merchant_key: String,
+    pub merchant_cert: String,
+    pub expired_cert: String,
+    pub platform_key: String,
+    pub platform_cert: String,
+    pub apiv3_key: String,
+}
+
+pub fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+        let merchant = PrivateKey::generate().unwrap();
+        let platform = PrivateKey::generate().unwrap();
+        let cert =
+            |k: &PrivateKey, nb, days| Certificate::generate(k, MCHID, "Test", nb, Duration::days(days)).unwrap();
+        Keys {
+            merchant_cert: cert(&merchant, now - Duration::hours(1), 365).pem().to_string(),
+            expired_cert: cert(&merchant, now - Duration::days(400), 365).pem().to_string(),
+            platform_cert: cert(&platform, now - Duration::hours(1), 365).pem().to_string(),
+            merchant_key: merchant.to_pkcs8_pem().unwrap(),
+            platform_key: platform.to_pkcs8_pem().unwrap(),
+            apiv3_key: ApiV3Key::generate().expose().to_string(),
+        }
+    })
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub dir: tempfile::TempDir,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    /// A client for the main test merchant, trusting the platform certificate.
+    pub fn client(&self) -> Client {
+        self.client_builder().build().unwrap()
+    }
+
+    pub fn client_builder(&self) -> papay_client::ClientBuilder {
+        let k = keys();
+        let cert = Certificate::from_pem(&k.merchant_cert).unwrap();
+        Client::builder()
+            .base_url(&self.base_url)
+            .merchant(MCHID, cert.serial(), PrivateKey::from_pem(&k.merchant_key).unwrap())
+            .apiv3_key(ApiV3Key::parse(&k.apiv3_key).unwrap())
+            .platform_certificate(&Certificate::from_pem(&k.platform_cert).unwrap())
+    }
+
+    pub fn merchant_serial(&self) -> String {
+        Certificate::from_pem(&keys().merchant_cert)
+            .unwrap()
+            .serial()
+            .to_string()
+    }
+
+    pub fn platform_serial(&self) -> String {
+        Certificate::from_pem(&keys().platform_cert)
+            .unwrap()
+            .serial()
+            .to_string()
+    }
+}
+
+/// The standard test config: the main merchant (certificate mode, imported platform key
+/// bound to a public-key id) and one merchant per documented credential problem.
+pub fn standard_config(replay_protection: bool) -> String {
+    format!(
+        r#"
+data_dir = "."
+replay_protection = {replay_protection}
+
+[[merchants]]
+mchid = "{MCHID}"
+name = "Test Store"
+api_certificate = "merchant_cert.pem"
+apiv3_key_file = "apiv3_key.txt"
+v2_key = "192006250b4c09247ec02edce69f6a2d"
+appids = ["{APPID}"]
+
+[[merchants.platform_keys]]
+private_key = "platform_key.pem"
+certificate = "platform_cert.pem"
+public_key_id = "{PUBLIC_KEY_ID}"
+
+[[merchants]]
+mchid = "{MCHID_NO_APIV3_KEY}"
+api_certificate = "merchant_cert.pem"
+
+[[merchants.platform_keys]]
+private_key = "platform_key.pem"
+certificate = "platform_cert.pem"
+
+[[merchants]]
+mchid = "{MCHID_NO_CERTIFICATE}"
+apiv3_key_file = "apiv3_key.txt"
+
+[[merchants.platform_keys]]
+private_key = "platform_key.pem"
+certificate = "platform_cert.pem"
+
+[[merchants]]
+mchid = "{MCHID_EXPIRED_CERTIFICATE}"
+api_certificate = "expired_cert.pem"
+apiv3_key_file = "apiv3_key.txt"
+
+[[merchants.platform_keys]]
+private_key = "platform_key.pem"
+certificate = "platform_cert.pem"
+
+[[plans]]
+plan_id = 12535
+mchid = "{MCHID}"
+name = "Monthly membership"
+"#
+    )
+}
+
+pub fn write_key_files(dir: &Path) {
+    let k = keys();
+    for (name, text) in [
+        ("merchant_key.pem", &k.merchant_key),
+        ("merchant_cert.pem", &k.merchant_cert),
+        ("expired_cert.pem", &k.expired_cert),
+        ("platform_key.pem", &k.platform_key),
+        ("platform_cert.pem", &k.platform_cert),
+        ("apiv3_key.txt", &k.apiv3_key),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(false).await
+}
+
+pub async fn spawn_app_with(replay_protection: bool) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    write_key_files(dir.path());
+    std::fs::write(dir.path().join("papay.toml"), standard_config(replay_protection)).unwrap();
+    spawn_config(dir).await
+}
+
+/// Starts papay on 127.0.0.1:0 with `dir/papay.toml` and a database in `dir`.
+pub async fn spawn_config(dir: tempfile::TempDir) -> TestApp {
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        ..Overrides::default()
+    };
+    let settings = Settings::load(Some(&dir.path().join("papay.toml")), &overrides).unwrap();
+    let app = App::build(settings).await.unwrap();
+    let base_url = app.base_url().to_string();
+    let server = tokio::spawn(async move {
+        app.run_until(std::future::pending()).await.unwrap();
+    });
+    TestApp {
+        base_url,
+        dir,
+        _server: server,
+    }
+}
+
+pub fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}

@@ -1,0 +1,11 @@
+//! The integration suite: one test binary, every test against a real papay on 127.0.0.1:0
+//! with its own temporary database, spoken to over HTTP through `papay-client`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth_failures;
+mod certificates;
+mod config_errors;
+mod demo;
+mod helpers;
+mod openssl_keys;
+mod transport;
