@@ -6,6 +6,7 @@
 //! decrypts platform certificates, and decrypts notification resources.
 
 mod client;
+mod contracts;
 mod error;
 mod verifier;
 

@@ -9,6 +9,7 @@
 pub mod aead;
 pub mod authorization;
 pub mod certificates;
+pub mod contracts;
 pub mod error_body;
 pub mod headers;
 pub mod keys;

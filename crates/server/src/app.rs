@@ -90,7 +90,7 @@ impl App {
             source,
         })?;
         let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
-        let state = AppState::new(store, clock, settings.replay_protection);
+        let state = AppState::new(store, clock, settings.replay_protection, base_url.clone());
         Ok(App {
             listener,
             router: router(state),

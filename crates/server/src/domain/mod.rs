@@ -1,7 +1,11 @@
-//! The papay domain: merchants, their credentials and plans (and, in later issues,
-//! contracts and their state machine). Pure types and rules: nothing here knows about HTTP,
-//! SQL or the wall clock; time comes in through [`clock::Clock`].
+//! The papay domain: merchants and their credentials, plans, contracts and their state
+//! machine, pre-sign rules. Pure types and rules: nothing here knows about HTTP, SQL or the
+//! wall clock; time comes in as an argument (see [`clock::Clock`]).
 
 pub mod clock;
+pub mod contract;
+pub mod error;
 pub mod ids;
 pub mod merchant;
+pub mod presign;
+pub mod values;

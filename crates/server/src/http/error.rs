@@ -8,6 +8,8 @@ use papay_protocol::error_body::{ErrorBody, SignInformation};
 use serde_json::{json, Value};
 
 use super::lang::{current_lang, Lang};
+use crate::domain::error::ContractError;
+use crate::store::StoreError;
 
 /// Why a request's signature was not accepted; each is a 401 `SIGN_ERROR`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,12 @@ pub enum ApiError {
         message: String,
         detail: Option<Value>,
     },
+    /// 403 `NO_AUTH`: well-formed but not permitted (plan, sub-merchant).
+    NoAuth(String),
+    /// 403 `CONTRACT_EXISTED`.
+    ContractExisted,
+    /// 403 `CONTRACT_NOT_EXIST`.
+    ContractNotExist,
     /// 404 `NOT_FOUND`: no such path.
     NotFound,
     /// 405 `METHOD_NOT_ALLOWED`: the path exists, the method does not.
@@ -65,6 +73,7 @@ impl ApiError {
         match self {
             ApiError::Sign(_) => StatusCode::UNAUTHORIZED,
             ApiError::Param { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NoAuth(_) | ApiError::ContractExisted | ApiError::ContractNotExist => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::System => StatusCode::INTERNAL_SERVER_ERROR,
@@ -75,6 +84,9 @@ impl ApiError {
         match self {
             ApiError::Sign(_) => "SIGN_ERROR",
             ApiError::Param { .. } => "PARAM_ERROR",
+            ApiError::NoAuth(_) => "NO_AUTH",
+            ApiError::ContractExisted => "CONTRACT_EXISTED",
+            ApiError::ContractNotExist => "CONTRACT_NOT_EXIST",
             ApiError::NotFound => "NOT_FOUND",
             ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ApiError::System => "SYSTEMERROR",
@@ -89,6 +101,9 @@ impl ApiError {
                 ApiError::NotFound => 3,
                 ApiError::MethodNotAllowed => 4,
                 ApiError::System => 5,
+                ApiError::NoAuth(_) => 6,
+                ApiError::ContractExisted => 7,
+                ApiError::ContractNotExist => 8,
             }
     }
 
@@ -96,6 +111,17 @@ impl ApiError {
         let (message, detail) = match self {
             ApiError::Sign(f) => (sign_message(f, lang).to_string(), sign_detail(f)),
             ApiError::Param { message, detail } => (message.clone(), detail.clone()),
+            ApiError::NoAuth(why) => (format!("{}: {why}", lang.pick("无权限", "No permission")), None),
+            ApiError::ContractExisted => (
+                lang.pick("签约协议已存在，请更换out_contract_code后重试", "The contract is already signed; use a new out_contract_code")
+                    .into(),
+                None,
+            ),
+            ApiError::ContractNotExist => (
+                lang.pick("签约协议不存在,请检查传入的签约协议是否正确", "The contract cannot be found; check the contract or whether it is terminated")
+                    .into(),
+                None,
+            ),
             ApiError::NotFound => (
                 lang.pick("请求的资源不存在", "The requested resource does not exist")
                     .into(),
@@ -117,6 +143,26 @@ impl ApiError {
             message,
             detail,
         }
+    }
+}
+
+impl ApiError {
+    /// The one mapping of contract-domain errors to the wire; `location` says where the
+    /// offending field travelled (`body`, `query`, `path`).
+    pub fn from_contract(e: ContractError, location: &str) -> Self {
+        match e {
+            ContractError::Field(f) => ApiError::param_field(f.field, location, format!("{} {}", f.field, f.issue)),
+            ContractError::NoAuth(why) => ApiError::NoAuth(why),
+            ContractError::ContractExisted => ApiError::ContractExisted,
+            ContractError::ContractNotExist => ApiError::ContractNotExist,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage failed");
+        ApiError::System
     }
 }
 

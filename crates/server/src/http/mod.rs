@@ -3,7 +3,9 @@
 
 pub mod auth;
 mod certificates;
+mod contracts;
 pub mod error;
+mod input;
 pub mod lang;
 mod replay;
 pub mod request_id;
@@ -12,7 +14,7 @@ mod transport;
 use std::sync::Arc;
 
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::directory::Directory;
@@ -32,11 +34,13 @@ struct Inner {
     directory: Directory,
     clock: Arc<dyn Clock>,
     replay: Option<NonceCache>,
+    public_url: String,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, replay_protection: bool) -> Self {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, replay_protection: bool, public_url: String) -> Self {
         AppState(Arc::new(Inner {
+            public_url,
             directory: Directory::new(store.clone()),
             store,
             clock,
@@ -53,6 +57,10 @@ impl AppState {
     pub fn clock(&self) -> &dyn Clock {
         self.0.clock.as_ref()
     }
+    /// Base of the links papay hands out (no trailing slash).
+    pub fn public_url(&self) -> &str {
+        &self.0.public_url
+    }
     fn replay(&self) -> Option<&NonceCache> {
         self.0.replay.as_ref()
     }
@@ -63,6 +71,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v3/certificates", get(certificates::list))
         .route("/v3/global/certificates", get(certificates::list))
         .route("/hk/v3/certificates", get(certificates::list))
+        .route("/v3/global/papay/contracts/miniprogram-pre-entrust-sign", post(contracts::miniprogram))
+        .route("/v3/global/papay/contracts/h5-pre-entrust-sign", post(contracts::h5))
+        .route("/v3/global/papay/contracts/jsapi-pre-entrust-sign", post(contracts::jsapi))
+        .route("/v3/global/papay/contracts/web-pre-entrust-sign", post(contracts::web))
+        .route("/v3/global/papay/contracts/app-pre-entrust-sign", post(contracts::app))
+        .route("/v3/global/papay/contracts/{contract_id}", get(contracts::by_id))
+        .route("/v3/global/papay/contracts/out-contract-code/{out_contract_code}", get(contracts::by_code))
+        .route("/v3/global/papay/contracts/{contract_id}/terminate", post(contracts::terminate))
         .route("/v3/{*rest}", any(not_found))
         .route("/hk/v3/{*rest}", any(not_found))
         .method_not_allowed_fallback(method_not_allowed)

@@ -6,8 +6,12 @@ mod sqlite;
 
 use async_trait::async_trait;
 
-use crate::domain::ids::Mchid;
+use time::OffsetDateTime;
+
+use crate::domain::contract::{Contract, Refusal, TerminationMode};
+use crate::domain::ids::{Mchid, PlanId};
 use crate::domain::merchant::{Merchant, Plan};
+use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 
 pub use sqlite::SqliteStore;
 
@@ -46,6 +50,36 @@ pub trait Store: Send + Sync + 'static {
 
     /// A merchant with all its keys, parsed, or `None`.
     async fn merchant(&self, mchid: &Mchid) -> Result<Option<Merchant>, StoreError>;
+
+    async fn plan(&self, plan_id: PlanId) -> Result<Option<Plan>, StoreError>;
+
+    /// Records a pre-sign. A new code creates `contract`; a code already known under the same
+    /// merchant, sub-merchant and plan is renewed (fresh session, same contract id) if the state
+    /// machine allows, else refused (`CONTRACT_EXISTED`). Race-free against concurrent callers.
+    async fn presign(&self, contract: &Contract) -> Result<Result<Contract, Refusal>, StoreError>;
+
+    /// The merchant's contract with this id (any sub-merchant), or `None`.
+    async fn contract_by_id(&self, mchid: &Mchid, contract_id: &ContractId) -> Result<Option<Contract>, StoreError>;
+
+    /// The merchant's contract with this code under the plan and sub-merchant, or `None`.
+    async fn contract_by_code(
+        &self,
+        mchid: &Mchid,
+        sub_mchid: Option<&Mchid>,
+        plan_id: PlanId,
+        code: &OutContractCode,
+    ) -> Result<Option<Contract>, StoreError>;
+
+    /// Terminates a contract if the state machine allows, recording the transition and the
+    /// `PAPAY.TERMINATE` notification in the same transaction.
+    async fn terminate(
+        &self,
+        mchid: &Mchid,
+        contract_id: &ContractId,
+        mode: TerminationMode,
+        note: Option<&TerminationNote>,
+        now: OffsetDateTime,
+    ) -> Result<Result<Contract, Refusal>, StoreError>;
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;

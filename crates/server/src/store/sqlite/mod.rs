@@ -10,8 +10,14 @@ use papay_protocol::pki::Certificate;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+mod contracts;
+
+use time::OffsetDateTime;
+
 use super::{Origin, Store, StoreError};
-use crate::domain::ids::{AppId, Mchid, PublicKeyId, Serial};
+use crate::domain::contract::{Contract, Refusal, TerminationMode};
+use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
+use crate::domain::ids::{AppId, Mchid, PlanId, PublicKeyId, Serial};
 use crate::domain::merchant::{ApiCredential, KeyOrigin, Merchant, Plan, PlatformKey, SubMerchant, V2Key};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -48,8 +54,8 @@ impl SqliteStore {
     }
 }
 
-fn corrupt(what: &str, mchid: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what} of merchant {mchid}: {e}"))
+fn corrupt(what: &str, owner: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what} of {owner}: {e}"))
 }
 
 #[async_trait]
@@ -260,6 +266,65 @@ impl Store for SqliteStore {
             appids,
             sub_merchants,
         }))
+    }
+
+    async fn plan(&self, plan_id: PlanId) -> Result<Option<Plan>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT mchid, name, termination_notify_url, contract_validity_days FROM plans WHERE plan_id = ?",
+        )
+        .bind(plan_id.get())
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id = plan_id.to_string();
+        let sub_mchids = sqlx::query_scalar::<_, String>("SELECT sub_mchid FROM plan_sub_merchants WHERE plan_id = ? ORDER BY sub_mchid")
+            .bind(plan_id.get())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|s| Mchid::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt("plan sub-merchant", &id, e))?;
+        Ok(Some(Plan {
+            plan_id,
+            mchid: Mchid::parse(row.get("mchid")).map_err(|e| corrupt("plan owner", &id, e))?,
+            name: row.get("name"),
+            sub_mchids,
+            termination_notify_url: row.get("termination_notify_url"),
+            contract_validity_days: u32::try_from(row.get::<i64, _>("contract_validity_days"))
+                .map_err(|e| corrupt("plan validity", &id, e))?,
+        }))
+    }
+
+    async fn presign(&self, contract: &Contract) -> Result<Result<Contract, Refusal>, StoreError> {
+        contracts::presign(&self.pool, contract).await
+    }
+
+    async fn contract_by_id(&self, mchid: &Mchid, contract_id: &ContractId) -> Result<Option<Contract>, StoreError> {
+        contracts::by_id(&self.pool, mchid, contract_id).await
+    }
+
+    async fn contract_by_code(
+        &self,
+        mchid: &Mchid,
+        sub_mchid: Option<&Mchid>,
+        plan_id: PlanId,
+        code: &OutContractCode,
+    ) -> Result<Option<Contract>, StoreError> {
+        contracts::by_code(&self.pool, mchid, sub_mchid, plan_id, code).await
+    }
+
+    async fn terminate(
+        &self,
+        mchid: &Mchid,
+        contract_id: &ContractId,
+        mode: TerminationMode,
+        note: Option<&TerminationNote>,
+        now: OffsetDateTime,
+    ) -> Result<Result<Contract, Refusal>, StoreError> {
+        contracts::terminate(&self.pool, mchid, contract_id, mode, note, now).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,0 +1,278 @@
+//! Contract use-cases on SQLite. Write transactions start with `BEGIN IMMEDIATE`, so a
+//! read-then-write never deadlocks against another writer; uniqueness is the database's job.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use time::OffsetDateTime;
+
+use crate::domain::contract::{
+    transition, Channel, Contract, ContractState, Effect, Event, Party, Refusal, Session, TerminationMode,
+};
+use crate::domain::ids::{AppId, Mchid, PlanId};
+use crate::domain::values::{
+    ClientIp, ContractId, DisplayName, NotifyUrl, OpenId, OutContractCode, ReturnUrl, SessionToken, TerminationNote,
+};
+use crate::store::StoreError;
+
+const COLUMNS: &str = "contract_id, mchid, sub_mchid, appid, sp_appid, sub_appid, plan_id, out_contract_code, \
+    user_display_name, openid, success_notify_url, state, channel, session_token, session_expires_at, return_url, \
+    return_appid, user_client_ip, created_at, signed_time, expired_time, terminated_time, termination_mode, termination_note";
+
+fn corrupt(id: &str, what: &str) -> StoreError {
+    StoreError::Corrupt(format!("contract {id}: {what}"))
+}
+
+fn ts(secs: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp(secs).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn opt_ts(secs: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
+    secs.map(ts).transpose()
+}
+
+fn read(row: &SqliteRow) -> Result<Contract, StoreError> {
+    let id: String = row.get("contract_id");
+    let appid = |col: &str| -> Result<Option<AppId>, StoreError> {
+        row.get::<Option<String>, _>(col).map(|a| AppId::parse(&a).map_err(|_| corrupt(&id, col))).transpose()
+    };
+    let mchid = |s: String, col: &str| Mchid::parse(&s).map_err(|_| corrupt(&id, col));
+    let sub_mchid: String = row.get("sub_mchid");
+    let party = if sub_mchid.is_empty() {
+        Party::Common { appid: appid("appid")?.ok_or_else(|| corrupt(&id, "appid"))? }
+    } else {
+        Party::Institutional {
+            sp_appid: appid("sp_appid")?.ok_or_else(|| corrupt(&id, "sp_appid"))?,
+            sub_mchid: mchid(sub_mchid, "sub_mchid")?,
+            sub_appid: appid("sub_appid")?,
+        }
+    };
+    let text = |col: &str| row.get::<Option<String>, _>(col);
+    Ok(Contract {
+        mchid: mchid(row.get("mchid"), "mchid")?,
+        party,
+        plan_id: PlanId::new(row.get("plan_id")).map_err(|_| corrupt(&id, "plan_id"))?,
+        out_contract_code: OutContractCode::from_stored(row.get("out_contract_code")),
+        user_display_name: text("user_display_name").map(DisplayName::from_stored),
+        openid: text("openid").map(OpenId::from_stored),
+        success_notify_url: NotifyUrl::from_stored(row.get("success_notify_url")),
+        state: ContractState::parse(row.get("state")).ok_or_else(|| corrupt(&id, "state"))?,
+        session: Session {
+            token: SessionToken::from_stored(row.get("session_token")),
+            channel: Channel::parse(row.get("channel")).ok_or_else(|| corrupt(&id, "channel"))?,
+            expires_at: ts(row.get("session_expires_at"))?,
+            return_url: text("return_url").map(ReturnUrl::from_stored),
+            return_appid: appid("return_appid")?,
+            user_client_ip: text("user_client_ip").map(ClientIp::from_stored),
+        },
+        created_at: ts(row.get("created_at"))?,
+        signed_time: opt_ts(row.get("signed_time"))?,
+        expired_time: opt_ts(row.get("expired_time"))?,
+        terminated_time: opt_ts(row.get("terminated_time"))?,
+        termination_mode: text("termination_mode")
+            .map(|m| TerminationMode::parse(&m).ok_or_else(|| corrupt(&id, "termination_mode")))
+            .transpose()?,
+        termination_note: text("termination_note").map(TerminationNote::from_stored),
+        contract_id: ContractId::from_stored(id),
+    })
+}
+
+fn party_columns(p: &Party) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
+    match p {
+        Party::Common { appid } => ("", Some(appid.as_str()), None, None),
+        Party::Institutional { sp_appid, sub_mchid, sub_appid } => {
+            (sub_mchid.as_str(), None, Some(sp_appid.as_str()), sub_appid.as_ref().map(|a| a.as_str()))
+        }
+    }
+}
+
+async fn record_transition(
+    conn: &mut SqliteConnection,
+    contract_id: &str,
+    event: &str,
+    from: Option<ContractState>,
+    to: ContractState,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO contract_transitions (contract_id, event, from_state, to_state, at) VALUES (?, ?, ?, ?, ?)")
+        .bind(contract_id)
+        .bind(event)
+        .bind(from.map(|s| s.as_str()))
+        .bind(to.as_str())
+        .bind(at.unix_timestamp())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn record_effect(conn: &mut SqliteConnection, contract_id: &str, effect: Effect, at: OffsetDateTime) -> Result<(), StoreError> {
+    let event_type = match effect {
+        Effect::None => return Ok(()),
+        Effect::NotifySigned => "PAPAY.SIGN",
+        Effect::NotifyTerminated => "PAPAY.TERMINATE",
+    };
+    sqlx::query("INSERT INTO notification_outbox (id, contract_id, event_type, created_at) VALUES (?, ?, ?, ?)")
+        .bind(crate::domain::values::notification_id())
+        .bind(contract_id)
+        .bind(event_type)
+        .bind(at.unix_timestamp())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract, Refusal>, StoreError> {
+    let (sub_mchid, appid, sp_appid, sub_appid) = party_columns(&c.party);
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let existing = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM contracts WHERE mchid = ? AND sub_mchid = ? AND plan_id = ? AND out_contract_code = ?"
+    ))
+    .bind(c.mchid.as_str())
+    .bind(sub_mchid)
+    .bind(c.plan_id.get())
+    .bind(c.out_contract_code.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let now = c.created_at;
+    let s = &c.session;
+    let stored = match existing {
+        None => {
+            sqlx::query(&format!(
+                "INSERT INTO contracts ({COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, ?)"
+            ))
+            .bind(c.contract_id.as_str())
+            .bind(c.mchid.as_str())
+            .bind(sub_mchid)
+            .bind(appid)
+            .bind(sp_appid)
+            .bind(sub_appid)
+            .bind(c.plan_id.get())
+            .bind(c.out_contract_code.as_str())
+            .bind(c.user_display_name.as_ref().map(|d| d.as_str()))
+            .bind(c.openid.as_ref().map(|o| o.as_str()))
+            .bind(c.success_notify_url.as_str())
+            .bind(c.state.as_str())
+            .bind(s.channel.as_str())
+            .bind(s.token.as_str())
+            .bind(s.expires_at.unix_timestamp())
+            .bind(s.return_url.as_ref().map(|u| u.as_str()))
+            .bind(s.return_appid.as_ref().map(|a| a.as_str()))
+            .bind(s.user_client_ip.as_ref().map(|i| i.as_str()))
+            .bind(now.unix_timestamp())
+            .bind(now.unix_timestamp())
+            .execute(&mut *tx)
+            .await?;
+            record_transition(&mut tx, c.contract_id.as_str(), "PRESIGN", None, c.state, now).await?;
+            c.clone()
+        }
+        Some(row) => {
+            let old = read(&row)?;
+            let (to, _) = match transition(old.state, Event::PresignRenewed) {
+                Ok(t) => t,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            sqlx::query(
+                "UPDATE contracts SET appid = ?, sp_appid = ?, sub_appid = ?, user_display_name = ?, openid = ?,
+                 success_notify_url = ?, state = ?, channel = ?, session_token = ?, session_expires_at = ?,
+                 return_url = ?, return_appid = ?, user_client_ip = ?, updated_at = ? WHERE contract_id = ?",
+            )
+            .bind(appid)
+            .bind(sp_appid)
+            .bind(sub_appid)
+            .bind(c.user_display_name.as_ref().map(|d| d.as_str()))
+            .bind(c.openid.as_ref().map(|o| o.as_str()))
+            .bind(c.success_notify_url.as_str())
+            .bind(to.as_str())
+            .bind(s.channel.as_str())
+            .bind(s.token.as_str())
+            .bind(s.expires_at.unix_timestamp())
+            .bind(s.return_url.as_ref().map(|u| u.as_str()))
+            .bind(s.return_appid.as_ref().map(|a| a.as_str()))
+            .bind(s.user_client_ip.as_ref().map(|i| i.as_str()))
+            .bind(now.unix_timestamp())
+            .bind(old.contract_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+            record_transition(&mut tx, old.contract_id.as_str(), "PRESIGN_RENEWED", Some(old.state), to, now).await?;
+            Contract { contract_id: old.contract_id, created_at: old.created_at, state: to, ..c.clone() }
+        }
+    };
+    tx.commit().await?;
+    Ok(Ok(stored))
+}
+
+pub async fn by_id(pool: &SqlitePool, mchid: &Mchid, id: &ContractId) -> Result<Option<Contract>, StoreError> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ? AND mchid = ?"))
+        .bind(id.as_str())
+        .bind(mchid.as_str())
+        .fetch_optional(pool)
+        .await?
+        .map(|r| read(&r))
+        .transpose()
+}
+
+pub async fn by_code(
+    pool: &SqlitePool,
+    mchid: &Mchid,
+    sub_mchid: Option<&Mchid>,
+    plan_id: PlanId,
+    code: &OutContractCode,
+) -> Result<Option<Contract>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM contracts WHERE mchid = ? AND sub_mchid = ? AND plan_id = ? AND out_contract_code = ?"
+    ))
+    .bind(mchid.as_str())
+    .bind(sub_mchid.map_or("", |m| m.as_str()))
+    .bind(plan_id.get())
+    .bind(code.as_str())
+    .fetch_optional(pool)
+    .await?
+    .map(|r| read(&r))
+    .transpose()
+}
+
+pub async fn terminate(
+    pool: &SqlitePool,
+    mchid: &Mchid,
+    id: &ContractId,
+    mode: TerminationMode,
+    note: Option<&TerminationNote>,
+    now: OffsetDateTime,
+) -> Result<Result<Contract, Refusal>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let Some(row) = sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ? AND mchid = ?"))
+        .bind(id.as_str())
+        .bind(mchid.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(Err(Refusal::NotTerminable));
+    };
+    let old = read(&row)?;
+    let (to, effect) = match transition(old.state, Event::Terminated(mode)) {
+        Ok(t) => t,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    sqlx::query(
+        "UPDATE contracts SET state = ?, terminated_time = ?, termination_mode = ?, termination_note = ?, updated_at = ?
+         WHERE contract_id = ?",
+    )
+    .bind(to.as_str())
+    .bind(now.unix_timestamp())
+    .bind(mode.as_str())
+    .bind(note.map(|n| n.as_str()))
+    .bind(now.unix_timestamp())
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    record_transition(&mut tx, id.as_str(), &format!("TERMINATED_BY_{}", mode.as_str()), Some(old.state), to, now).await?;
+    record_effect(&mut tx, id.as_str(), effect, now).await?;
+    tx.commit().await?;
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    Ok(Ok(Contract {
+        state: to,
+        terminated_time: Some(now),
+        termination_mode: Some(mode),
+        termination_note: note.cloned(),
+        ..old
+    }))
+}
