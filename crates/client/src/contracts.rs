@@ -1,6 +1,8 @@
 //! Typed methods for the eight Global papay contract endpoints (PROTOCOL.md §2).
 
-use papay_protocol::contracts::{Contract, Identity, PresignRequest, SessionId, ShowCodeUrl, SignUrl, TerminateRequest};
+use papay_protocol::contracts::{
+    Contract, Identity, PresignRequest, SessionId, ShowCodeUrl, SignUrl, TerminateRequest,
+};
 
 use crate::{Client, Error};
 
@@ -37,7 +39,8 @@ fn identity_query(identity: &Identity, plan_id: Option<i64>) -> String {
 impl Client {
     /// Mini Program signing: `session_id` for WeChat's signing mini program.
     pub async fn presign_miniprogram(&self, req: &PresignRequest) -> Result<SessionId, Error> {
-        self.post_json(&format!("{BASE}/miniprogram-pre-entrust-sign"), req).await
+        self.post_json(&format!("{BASE}/miniprogram-pre-entrust-sign"), req)
+            .await
     }
 
     /// H5 signing in a mobile browser: `sign_url`.
@@ -67,16 +70,27 @@ impl Client {
     }
 
     /// Query by the merchant's `out_contract_code` under `plan_id`.
-    pub async fn query_contract_by_code(&self, out_contract_code: &str, plan_id: i64, identity: &Identity) -> Result<Contract, Error> {
+    pub async fn query_contract_by_code(
+        &self,
+        out_contract_code: &str,
+        plan_id: i64,
+        identity: &Identity,
+    ) -> Result<Contract, Error> {
         let q = identity_query(identity, Some(plan_id));
-        self.get_json(&format!("{BASE}/out-contract-code/{}?{q}", segment(out_contract_code))).await
+        self.get_json(&format!("{BASE}/out-contract-code/{}?{q}", segment(out_contract_code)))
+            .await
     }
 
     /// Terminate a contract (`204 No Content`).
     pub async fn terminate_contract(&self, contract_id: &str, req: &TerminateRequest) -> Result<(), Error> {
-        let answer = self.post_no_content(&format!("{BASE}/{}/terminate", segment(contract_id)), req).await?;
+        let answer = self
+            .post_no_content(&format!("{BASE}/{}/terminate", segment(contract_id)), req)
+            .await?;
         if answer.status != http::StatusCode::NO_CONTENT || !answer.body.is_empty() {
-            return Err(Error::Decode(format!("expected 204 with an empty body, got {}", answer.status)));
+            return Err(Error::Decode(format!(
+                "expected 204 with an empty body, got {}",
+                answer.status
+            )));
         }
         Ok(())
     }

@@ -65,11 +65,19 @@ pub struct Identity {
 
 impl Identity {
     pub fn common(appid: impl Into<String>) -> Self {
-        Identity { appid: Some(appid.into()), ..Identity::default() }
+        Identity {
+            appid: Some(appid.into()),
+            ..Identity::default()
+        }
     }
 
     pub fn institutional(sp_appid: impl Into<String>, sub_mchid: impl Into<String>, sub_appid: Option<String>) -> Self {
-        Identity { sp_appid: Some(sp_appid.into()), sub_mchid: Some(sub_mchid.into()), sub_appid, appid: None }
+        Identity {
+            sp_appid: Some(sp_appid.into()),
+            sub_mchid: Some(sub_mchid.into()),
+            sub_appid,
+            appid: None,
+        }
     }
 }
 

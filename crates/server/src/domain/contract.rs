@@ -65,7 +65,13 @@ impl TerminationMode {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [TerminationMode::User, TerminationMode::Merchant, TerminationMode::Platform].into_iter().find(|m| m.as_str() == s)
+        [
+            TerminationMode::User,
+            TerminationMode::Merchant,
+            TerminationMode::Platform,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
     }
 }
 
@@ -149,8 +155,14 @@ pub fn transition(from: ContractState, event: Event) -> Result<(ContractState, E
 /// How the merchant identified itself; fixed at pre-sign and required to match on queries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Party {
-    Common { appid: AppId },
-    Institutional { sp_appid: AppId, sub_mchid: Mchid, sub_appid: Option<AppId> },
+    Common {
+        appid: AppId,
+    },
+    Institutional {
+        sp_appid: AppId,
+        sub_mchid: Mchid,
+        sub_appid: Option<AppId>,
+    },
 }
 
 impl Party {
@@ -167,8 +179,16 @@ impl Party {
         match (self, other) {
             (Party::Common { appid: a }, Party::Common { appid: b }) => a == b,
             (
-                Party::Institutional { sp_appid: a, sub_mchid: s, sub_appid: sa },
-                Party::Institutional { sp_appid: b, sub_mchid: t, sub_appid: sb },
+                Party::Institutional {
+                    sp_appid: a,
+                    sub_mchid: s,
+                    sub_appid: sa,
+                },
+                Party::Institutional {
+                    sp_appid: b,
+                    sub_mchid: t,
+                    sub_appid: sb,
+                },
             ) => a == b && s == t && (sb.is_none() || sa == sb),
             _ => false,
         }
@@ -197,9 +217,15 @@ impl Channel {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Channel::MiniProgram, Channel::H5, Channel::Jsapi, Channel::Web, Channel::App]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [
+            Channel::MiniProgram,
+            Channel::H5,
+            Channel::Jsapi,
+            Channel::Web,
+            Channel::App,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 
     /// (exclusive minimum, exclusive maximum, default) session validity in seconds (§2.0).
@@ -300,7 +326,11 @@ mod tests {
         for s in ContractState::ALL {
             assert_eq!(ContractState::parse(s.as_str()), Some(s));
         }
-        for m in [TerminationMode::User, TerminationMode::Merchant, TerminationMode::Platform] {
+        for m in [
+            TerminationMode::User,
+            TerminationMode::Merchant,
+            TerminationMode::Platform,
+        ] {
             assert_eq!(TerminationMode::parse(m.as_str()), Some(m));
         }
         assert_eq!(ContractState::parse("signed"), None);

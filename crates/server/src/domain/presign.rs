@@ -35,21 +35,40 @@ pub fn check_party(merchant: &Merchant, party: &Party) -> Result<(), ContractErr
     match party {
         Party::Common { appid } => {
             if !merchant.appids.contains(appid) {
-                return Err(FieldError::new("appid", format!("appid {appid} is not bound to mchid {}", merchant.mchid)).into());
+                return Err(
+                    FieldError::new("appid", format!("{appid} is not bound to mchid {}", merchant.mchid)).into(),
+                );
             }
         }
-        Party::Institutional { sp_appid, sub_mchid, sub_appid } => {
+        Party::Institutional {
+            sp_appid,
+            sub_mchid,
+            sub_appid,
+        } => {
             if !merchant.appids.contains(sp_appid) {
-                return Err(FieldError::new("sp_appid", format!("sp_appid {sp_appid} is not bound to mchid {}", merchant.mchid)).into());
+                return Err(FieldError::new(
+                    "sp_appid",
+                    format!("{sp_appid} is not bound to mchid {}", merchant.mchid),
+                )
+                .into());
             }
             let sub = merchant
                 .sub_merchants
                 .iter()
                 .find(|s| &s.sub_mchid == sub_mchid)
-                .ok_or_else(|| ContractError::NoAuth(format!("sub_mchid {sub_mchid} is not a sub-merchant of {}", merchant.mchid)))?;
+                .ok_or_else(|| {
+                    ContractError::NoAuth(format!(
+                        "sub_mchid {sub_mchid} is not a sub-merchant of {}",
+                        merchant.mchid
+                    ))
+                })?;
             if let Some(sub_appid) = sub_appid {
                 if !sub.sub_appids.contains(sub_appid) {
-                    return Err(FieldError::new("sub_appid", format!("sub_appid {sub_appid} is not bound to sub_mchid {sub_mchid}")).into());
+                    return Err(FieldError::new(
+                        "sub_appid",
+                        format!("{sub_appid} is not bound to sub_mchid {sub_mchid}"),
+                    )
+                    .into());
                 }
             }
         }
@@ -58,28 +77,47 @@ pub fn check_party(merchant: &Merchant, party: &Party) -> Result<(), ContractErr
 }
 
 /// Checks that the plan exists, belongs to the merchant, and allows the sub-merchant.
-pub fn check_plan(merchant: &Merchant, plan: Option<&Plan>, party: &Party, plan_id: PlanId) -> Result<(), ContractError> {
-    let plan = plan
-        .filter(|p| p.mchid == merchant.mchid)
-        .ok_or_else(|| ContractError::NoAuth(format!("plan_id {plan_id} does not belong to mchid {}", merchant.mchid)))?;
+pub fn check_plan(
+    merchant: &Merchant,
+    plan: Option<&Plan>,
+    party: &Party,
+    plan_id: PlanId,
+) -> Result<(), ContractError> {
+    let plan = plan.filter(|p| p.mchid == merchant.mchid).ok_or_else(|| {
+        ContractError::NoAuth(format!("plan_id {plan_id} does not belong to mchid {}", merchant.mchid))
+    })?;
     if let Some(sub) = party.sub_mchid() {
         if !plan.sub_mchids.contains(sub) {
-            return Err(ContractError::NoAuth(format!("sub_mchid {sub} may not use plan_id {plan_id}")));
+            return Err(ContractError::NoAuth(format!(
+                "sub_mchid {sub} may not use plan_id {plan_id}"
+            )));
         }
     }
     Ok(())
 }
 
 /// The session's end: the requested `expired_time` if inside the channel's window, else the default.
-pub fn session_expiry(channel: Channel, requested: Option<OffsetDateTime>, now: OffsetDateTime) -> Result<OffsetDateTime, ContractError> {
+pub fn session_expiry(
+    channel: Channel,
+    requested: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, ContractError> {
     let (min, max, default) = channel.expiry_window();
     let Some(at) = requested else {
         return Ok(now + Duration::seconds(default));
     };
     let ahead = (at - now).whole_seconds();
     if ahead <= min - SKEW_SECS || ahead >= max + SKEW_SECS {
-        let window = if max == 600 { "more than 5 minutes and less than 10 minutes" } else { "more than 5 minutes and less than 2 hours" };
-        return Err(FieldError::new("expired_time", format!("must be {window} after the request time for this signing mode")).into());
+        let window = if max == 600 {
+            "more than 5 minutes and less than 10 minutes"
+        } else {
+            "more than 5 minutes and less than 2 hours"
+        };
+        return Err(FieldError::new(
+            "expired_time",
+            format!("must be {window} after the request time for this signing mode"),
+        )
+        .into());
     }
     Ok(at)
 }
@@ -122,8 +160,14 @@ mod tests {
     fn expiry_windows() {
         let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
         let at = |s: i64| Some(now + Duration::seconds(s));
-        assert_eq!(session_expiry(Channel::H5, None, now).unwrap(), now + Duration::minutes(10));
-        assert_eq!(session_expiry(Channel::Jsapi, None, now).unwrap(), now + Duration::hours(2));
+        assert_eq!(
+            session_expiry(Channel::H5, None, now).unwrap(),
+            now + Duration::minutes(10)
+        );
+        assert_eq!(
+            session_expiry(Channel::Jsapi, None, now).unwrap(),
+            now + Duration::hours(2)
+        );
         assert!(session_expiry(Channel::H5, at(420), now).is_ok());
         assert!(session_expiry(Channel::Web, at(290), now).is_err());
         assert!(session_expiry(Channel::Web, at(610), now).is_err());

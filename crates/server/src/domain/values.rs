@@ -16,7 +16,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &'static str, issue: impl Into<String>) -> Self {
-        FieldError { field, issue: issue.into() }
+        FieldError {
+            field,
+            issue: issue.into(),
+        }
     }
 }
 
@@ -24,10 +27,16 @@ impl FieldError {
 pub fn bounded(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), FieldError> {
     let n = value.chars().count();
     if n < min || n > max {
-        return Err(FieldError::new(field, format!("must be {min} to {max} characters long (got {n})")));
+        return Err(FieldError::new(
+            field,
+            format!("must be {min} to {max} characters long (got {n})"),
+        ));
     }
     if value.chars().any(|c| u32::from(c) > 0xFFFF) {
-        return Err(FieldError::new(field, "must not contain 4-byte UTF-8 characters such as emoji"));
+        return Err(FieldError::new(
+            field,
+            "must not contain 4-byte UTF-8 characters such as emoji",
+        ));
     }
     Ok(())
 }
@@ -126,7 +135,10 @@ impl NotifyUrl {
             return Err(FieldError::new(field, "must not carry query parameters"));
         }
         let host = rest.split(['/', '#']).next().unwrap_or("");
-        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) || s.contains(char::is_whitespace) {
+        if host.is_empty()
+            || host.chars().any(|c| c.is_whitespace() || c.is_control())
+            || s.contains(char::is_whitespace)
+        {
             return Err(FieldError::new(field, "is not a valid URL"));
         }
         Ok(NotifyUrl(s.to_string()))
@@ -192,7 +204,14 @@ pub fn notification_id() -> String {
     b[6] = (b[6] & 0x0F) | 0x40;
     b[8] = (b[8] & 0x3F) | 0x80;
     let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 macro_rules! from_stored {
@@ -205,7 +224,15 @@ macro_rules! from_stored {
         })*
     };
 }
-from_stored!(OutContractCode, DisplayName, OpenId, NotifyUrl, ReturnUrl, TerminationNote, ClientIp);
+from_stored!(
+    OutContractCode,
+    DisplayName,
+    OpenId,
+    NotifyUrl,
+    ReturnUrl,
+    TerminationNote,
+    ClientIp
+);
 
 #[cfg(test)]
 mod tests {
@@ -224,8 +251,14 @@ mod tests {
         assert!(DisplayName::parse("d", &"张".repeat(32)).is_ok());
         assert!(DisplayName::parse("d", &"张".repeat(33)).is_err());
         assert!(NotifyUrl::parse("u", "https://yoursite.com/notify").is_ok());
-        assert_eq!(NotifyUrl::parse("u", "http://yoursite.com").unwrap_err().issue, "must start with https://");
-        assert_eq!(NotifyUrl::parse("u", "https://a.com/n?x=1").unwrap_err().issue, "must not carry query parameters");
+        assert_eq!(
+            NotifyUrl::parse("u", "http://yoursite.com").unwrap_err().issue,
+            "must start with https://"
+        );
+        assert_eq!(
+            NotifyUrl::parse("u", "https://a.com/n?x=1").unwrap_err().issue,
+            "must not carry query parameters"
+        );
         assert!(NotifyUrl::parse("u", "https://").is_err());
         assert!(ClientIp::parse("ip", "119.145.83.6").is_ok());
         assert!(ClientIp::parse("ip", "::1").is_ok());

@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use papay_protocol::contracts as wire;
 use papay_protocol::time_format::{parse_rfc3339, rfc3339_beijing};
-use serde_json::Value;
 
 use super::auth::Authenticated;
 use super::error::ApiError;
@@ -33,32 +32,51 @@ fn app_id(field: &'static str, s: &str) -> Result<AppId, FieldError> {
 fn party(input: &Input, caller: &Mchid) -> Result<Party, FieldError> {
     if let Some(sp_mchid) = input.opt_str("sp_mchid")? {
         if sp_mchid != caller.as_str() {
-            return Err(FieldError::new("sp_mchid", "must equal the mchid of the Authorization header"));
+            return Err(FieldError::new(
+                "sp_mchid",
+                "must equal the mchid of the Authorization header",
+            ));
         }
     }
     if input.has("sub_mchid") {
         if input.has("appid") {
-            return Err(FieldError::new("appid", "must not be sent with sub_mchid (Institutional mode uses sp_appid)"));
+            return Err(FieldError::new(
+                "appid",
+                "must not be sent with sub_mchid (Institutional mode uses sp_appid)",
+            ));
         }
         let sub = input.str("sub_mchid")?;
         bounded("sub_mchid", sub, 1, 32)?;
         let sub_mchid = Mchid::parse(sub).map_err(|_| FieldError::new("sub_mchid", "must be digits"))?;
         let sp_appid = app_id("sp_appid", input.str("sp_appid")?)?;
-        let sub_appid = input.opt_str("sub_appid")?.map(|s| app_id("sub_appid", s)).transpose()?;
-        Ok(Party::Institutional { sp_appid, sub_mchid, sub_appid })
+        let sub_appid = input
+            .opt_str("sub_appid")?
+            .map(|s| app_id("sub_appid", s))
+            .transpose()?;
+        Ok(Party::Institutional {
+            sp_appid,
+            sub_mchid,
+            sub_appid,
+        })
     } else {
         for field in ["sp_appid", "sub_appid"] {
             if input.has(field) {
-                return Err(FieldError::new(field, "is only for Institutional mode, which requires sub_mchid"));
+                return Err(FieldError::new(
+                    field,
+                    "is only for Institutional mode, which requires sub_mchid",
+                ));
             }
         }
-        Ok(Party::Common { appid: app_id("appid", input.str("appid")?)? })
+        Ok(Party::Common {
+            appid: app_id("appid", input.str("appid")?)?,
+        })
     }
 }
 
 fn presign_request(channel: Channel, input: &Input, caller: &Mchid) -> Result<PresignRequest, FieldError> {
     let party = party(input, caller)?;
-    let plan_id = PlanId::new(input.int("plan_id")?).map_err(|_| FieldError::new("plan_id", "must be a positive integer"))?;
+    let plan_id =
+        PlanId::new(input.int("plan_id")?).map_err(|_| FieldError::new("plan_id", "must be a positive integer"))?;
     let out_contract_code = OutContractCode::parse("out_contract_code", input.str("out_contract_code")?)?;
     let user_display_name = match (channel, input.opt_str("user_display_name")?) {
         (_, Some(name)) => Some(DisplayName::parse("user_display_name", name)?),
@@ -68,23 +86,31 @@ fn presign_request(channel: Channel, input: &Input, caller: &Mchid) -> Result<Pr
     let success_notify_url = NotifyUrl::parse("success_notify_url", input.str("success_notify_url")?)?;
     let openid = match channel {
         Channel::Jsapi | Channel::MiniProgram => Some(OpenId::parse("openid", input.str("openid")?)?),
-        Channel::App => input.opt_str("openid")?.map(|o| OpenId::parse("openid", o)).transpose()?,
+        Channel::App => input
+            .opt_str("openid")?
+            .map(|o| OpenId::parse("openid", o))
+            .transpose()?,
         Channel::H5 | Channel::Web => None,
     };
     let return_url = match channel {
-        Channel::H5 | Channel::Jsapi | Channel::Web => {
-            input.opt_str("return_url")?.map(|u| ReturnUrl::parse("return_url", u)).transpose()?
-        }
+        Channel::H5 | Channel::Jsapi | Channel::Web => input
+            .opt_str("return_url")?
+            .map(|u| ReturnUrl::parse("return_url", u))
+            .transpose()?,
         Channel::App | Channel::MiniProgram => None,
     };
     let return_appid = match channel {
-        Channel::H5 => input.opt_str("return_appid")?.map(|a| app_id("return_appid", a)).transpose()?,
+        Channel::H5 => input
+            .opt_str("return_appid")?
+            .map(|a| app_id("return_appid", a))
+            .transpose()?,
         _ => None,
     };
     let user_client_ip = match channel {
-        Channel::H5 | Channel::App | Channel::MiniProgram => {
-            input.opt_str("user_client_ip")?.map(|ip| ClientIp::parse("user_client_ip", ip)).transpose()?
-        }
+        Channel::H5 | Channel::App | Channel::MiniProgram => input
+            .opt_str("user_client_ip")?
+            .map(|ip| ClientIp::parse("user_client_ip", ip))
+            .transpose()?,
         Channel::Jsapi | Channel::Web => None,
     };
     let expired_time = match input.opt_str("expired_time")? {
@@ -92,7 +118,10 @@ fn presign_request(channel: Channel, input: &Input, caller: &Mchid) -> Result<Pr
         Some(t) => {
             bounded("expired_time", t, 1, 64)?;
             Some(parse_rfc3339(t).ok_or_else(|| {
-                FieldError::new("expired_time", "must be an RFC 3339 time such as 2018-06-08T10:34:56+08:00")
+                FieldError::new(
+                    "expired_time",
+                    "must be an RFC 3339 time such as 2018-06-08T10:34:56+08:00",
+                )
             })?)
         }
     };
@@ -124,41 +153,78 @@ async fn presign(state: &AppState, merchant: &Merchant, channel: Channel, body: 
 }
 
 fn session_link(state: &AppState, page: &str, contract: &Contract) -> String {
-    format!("{}/global/papay/contracts/{page}?os_session_id={}", state.public_url(), contract.session.token)
+    format!(
+        "{}/global/papay/contracts/{page}?os_session_id={}",
+        state.public_url(),
+        contract.session.token
+    )
 }
 
-pub async fn miniprogram(State(state): State<AppState>, auth: Authenticated, body: Bytes) -> Result<Json<wire::SessionId>, ApiError> {
+pub async fn miniprogram(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Bytes,
+) -> Result<Json<wire::SessionId>, ApiError> {
     let c = presign(&state, &auth.merchant, Channel::MiniProgram, &body).await?;
-    Ok(Json(wire::SessionId { session_id: c.session.token.to_string() }))
+    Ok(Json(wire::SessionId {
+        session_id: c.session.token.to_string(),
+    }))
 }
 
-pub async fn app(State(state): State<AppState>, auth: Authenticated, body: Bytes) -> Result<Json<wire::SessionId>, ApiError> {
+pub async fn app(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Bytes,
+) -> Result<Json<wire::SessionId>, ApiError> {
     let c = presign(&state, &auth.merchant, Channel::App, &body).await?;
-    Ok(Json(wire::SessionId { session_id: c.session.token.to_string() }))
+    Ok(Json(wire::SessionId {
+        session_id: c.session.token.to_string(),
+    }))
 }
 
-pub async fn h5(State(state): State<AppState>, auth: Authenticated, body: Bytes) -> Result<Json<wire::SignUrl>, ApiError> {
+pub async fn h5(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Bytes,
+) -> Result<Json<wire::SignUrl>, ApiError> {
     let c = presign(&state, &auth.merchant, Channel::H5, &body).await?;
-    Ok(Json(wire::SignUrl { sign_url: session_link(&state, "login", &c) }))
+    Ok(Json(wire::SignUrl {
+        sign_url: session_link(&state, "login", &c),
+    }))
 }
 
-pub async fn jsapi(State(state): State<AppState>, auth: Authenticated, body: Bytes) -> Result<Json<wire::SignUrl>, ApiError> {
+pub async fn jsapi(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Bytes,
+) -> Result<Json<wire::SignUrl>, ApiError> {
     let c = presign(&state, &auth.merchant, Channel::Jsapi, &body).await?;
-    Ok(Json(wire::SignUrl { sign_url: session_link(&state, "login", &c) }))
+    Ok(Json(wire::SignUrl {
+        sign_url: session_link(&state, "login", &c),
+    }))
 }
 
-pub async fn web(State(state): State<AppState>, auth: Authenticated, body: Bytes) -> Result<Json<wire::ShowCodeUrl>, ApiError> {
+pub async fn web(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Bytes,
+) -> Result<Json<wire::ShowCodeUrl>, ApiError> {
     let c = presign(&state, &auth.merchant, Channel::Web, &body).await?;
-    Ok(Json(wire::ShowCodeUrl { show_code_url: session_link(&state, "sessions/show_code", &c) }))
+    Ok(Json(wire::ShowCodeUrl {
+        show_code_url: session_link(&state, "sessions/show_code", &c),
+    }))
 }
 
 fn path_value(p: Result<Path<String>, PathRejection>, field: &'static str) -> Result<String, ApiError> {
-    p.map(|Path(v)| v).map_err(|_| ApiError::param_field(field, "path", format!("{field} is not valid UTF-8")))
+    p.map(|Path(v)| v)
+        .map_err(|_| ApiError::param_field(field, "path", format!("{field} is not valid UTF-8")))
 }
 
 /// The contract if it is the caller's and the identity matches; otherwise CONTRACT_NOT_EXIST.
 fn visible(contract: Option<Contract>, asked: &Party) -> Result<Contract, ApiError> {
-    contract.filter(|c| c.party.admits(asked)).ok_or(ApiError::ContractNotExist)
+    contract
+        .filter(|c| c.party.admits(asked))
+        .ok_or(ApiError::ContractNotExist)
 }
 
 pub async fn by_id(
@@ -166,7 +232,7 @@ pub async fn by_id(
     auth: Authenticated,
     id: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<wire::Contract>, ApiError> {
     let id = ContractId::parse("contract_id", &path_value(id, "contract_id")?)
         .map_err(|e| ApiError::from_contract(e.into(), "path"))?;
     let input = Input::query(query.as_deref());
@@ -181,7 +247,7 @@ pub async fn by_code(
     auth: Authenticated,
     code: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<wire::Contract>, ApiError> {
     let code = OutContractCode::parse("out_contract_code", &path_value(code, "out_contract_code")?)
         .map_err(|e| ApiError::from_contract(e.into(), "path"))?;
     let input = Input::query(query.as_deref());
@@ -192,7 +258,10 @@ pub async fn by_code(
         .and_then(|p| PlanId::new(p).map_err(|_| FieldError::new("plan_id", "must be a positive integer")))
         .map_err(|e| query_err(e.into()))?;
     check_party(&auth.merchant, &asked).map_err(query_err)?;
-    let found = state.store().contract_by_code(&auth.merchant.mchid, asked.sub_mchid(), plan_id, &code).await?;
+    let found = state
+        .store()
+        .contract_by_code(&auth.merchant.mchid, asked.sub_mchid(), plan_id, &code)
+        .await?;
     Ok(Json(contract_json(&visible(found, &asked)?)))
 }
 
@@ -207,8 +276,11 @@ pub async fn terminate(
     let input = Input::body(&body)?;
     let body_err = |e: ContractError| ApiError::from_contract(e, "body");
     let asked = party(&input, &auth.merchant.mchid).map_err(|e| body_err(e.into()))?;
-    let note = TerminationNote::parse("termination_note", input.str("termination_note").map_err(|e| body_err(e.into()))?)
-        .map_err(|e| body_err(e.into()))?;
+    let note = TerminationNote::parse(
+        "termination_note",
+        input.str("termination_note").map_err(|e| body_err(e.into()))?,
+    )
+    .map_err(|e| body_err(e.into()))?;
     check_party(&auth.merchant, &asked).map_err(body_err)?;
     let mchid = &auth.merchant.mchid;
     visible(state.store().contract_by_id(mchid, &id).await?, &asked)?;
@@ -222,7 +294,7 @@ pub async fn terminate(
 }
 
 /// The §2.6 contract object: Common or Institutional identity fields, then the contract.
-pub fn contract_json(c: &Contract) -> Value {
+pub fn contract_json(c: &Contract) -> wire::Contract {
     let t = |t: Option<time::OffsetDateTime>| t.map(rfc3339_beijing);
     let mut out = wire::Contract {
         contract_id: c.contract_id.to_string(),
@@ -243,12 +315,16 @@ pub fn contract_json(c: &Contract) -> Value {
             out.mchid = Some(c.mchid.to_string());
             out.appid = Some(appid.to_string());
         }
-        Party::Institutional { sp_appid, sub_mchid, sub_appid } => {
+        Party::Institutional {
+            sp_appid,
+            sub_mchid,
+            sub_appid,
+        } => {
             out.sp_mchid = Some(c.mchid.to_string());
             out.sp_appid = Some(sp_appid.to_string());
             out.sub_mchid = Some(sub_mchid.to_string());
             out.sub_appid = sub_appid.as_ref().map(|a| a.to_string());
         }
     }
-    serde_json::to_value(out).unwrap_or(Value::Null)
+    out
 }

@@ -113,13 +113,19 @@ impl ApiError {
             ApiError::Param { message, detail } => (message.clone(), detail.clone()),
             ApiError::NoAuth(why) => (format!("{}: {why}", lang.pick("无权限", "No permission")), None),
             ApiError::ContractExisted => (
-                lang.pick("签约协议已存在，请更换out_contract_code后重试", "The contract is already signed; use a new out_contract_code")
-                    .into(),
+                lang.pick(
+                    "签约协议已存在，请更换out_contract_code后重试",
+                    "The contract is already signed; use a new out_contract_code",
+                )
+                .into(),
                 None,
             ),
             ApiError::ContractNotExist => (
-                lang.pick("签约协议不存在,请检查传入的签约协议是否正确", "The contract cannot be found; check the contract or whether it is terminated")
-                    .into(),
+                lang.pick(
+                    "签约协议不存在,请检查传入的签约协议是否正确",
+                    "The contract cannot be found; check the contract or whether it is terminated",
+                )
+                .into(),
                 None,
             ),
             ApiError::NotFound => (

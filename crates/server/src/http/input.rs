@@ -16,12 +16,18 @@ pub struct Input {
 impl Input {
     /// A JSON object body. Anything else is `400 PARAM_ERROR`.
     pub fn body(bytes: &[u8]) -> Result<Self, ApiError> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            ApiError::param_field("body", "body", format!("the request body is not valid JSON: {e}"))
-        })?;
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::param_field("body", "body", format!("the request body is not valid JSON: {e}")))?;
         match value {
-            Value::Object(fields) => Ok(Input { fields, from_query: false }),
-            _ => Err(ApiError::param_field("body", "body", "the request body must be a JSON object")),
+            Value::Object(fields) => Ok(Input {
+                fields,
+                from_query: false,
+            }),
+            _ => Err(ApiError::param_field(
+                "body",
+                "body",
+                "the request body must be a JSON object",
+            )),
         }
     }
 
@@ -31,7 +37,10 @@ impl Input {
         for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             fields.entry(k.into_owned()).or_insert(Value::String(v.into_owned()));
         }
-        Input { fields, from_query: true }
+        Input {
+            fields,
+            from_query: true,
+        }
     }
 
     pub fn has(&self, name: &str) -> bool {

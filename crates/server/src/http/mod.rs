@@ -4,6 +4,7 @@
 pub mod auth;
 mod certificates;
 mod contracts;
+mod control;
 pub mod error;
 mod input;
 pub mod lang;
@@ -71,14 +72,26 @@ pub fn router(state: AppState) -> Router {
         .route("/v3/certificates", get(certificates::list))
         .route("/v3/global/certificates", get(certificates::list))
         .route("/hk/v3/certificates", get(certificates::list))
-        .route("/v3/global/papay/contracts/miniprogram-pre-entrust-sign", post(contracts::miniprogram))
+        .route(
+            "/v3/global/papay/contracts/miniprogram-pre-entrust-sign",
+            post(contracts::miniprogram),
+        )
         .route("/v3/global/papay/contracts/h5-pre-entrust-sign", post(contracts::h5))
-        .route("/v3/global/papay/contracts/jsapi-pre-entrust-sign", post(contracts::jsapi))
+        .route(
+            "/v3/global/papay/contracts/jsapi-pre-entrust-sign",
+            post(contracts::jsapi),
+        )
         .route("/v3/global/papay/contracts/web-pre-entrust-sign", post(contracts::web))
         .route("/v3/global/papay/contracts/app-pre-entrust-sign", post(contracts::app))
         .route("/v3/global/papay/contracts/{contract_id}", get(contracts::by_id))
-        .route("/v3/global/papay/contracts/out-contract-code/{out_contract_code}", get(contracts::by_code))
-        .route("/v3/global/papay/contracts/{contract_id}/terminate", post(contracts::terminate))
+        .route(
+            "/v3/global/papay/contracts/out-contract-code/{out_contract_code}",
+            get(contracts::by_code),
+        )
+        .route(
+            "/v3/global/papay/contracts/{contract_id}/terminate",
+            post(contracts::terminate),
+        )
         .route("/v3/{*rest}", any(not_found))
         .route("/hk/v3/{*rest}", any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
@@ -86,6 +99,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(apiv3)
         .route("/healthz", get(healthz))
+        .route("/papay/control/contracts/{contract_id}/agree", post(control::agree))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn(request_id::middleware))

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::domain::contract::{Contract, Refusal, TerminationMode};
 use crate::domain::ids::{Mchid, PlanId};
 use crate::domain::merchant::{Merchant, Plan};
-use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
+use crate::domain::values::{ContractId, OpenId, OutContractCode, TerminationNote};
 
 pub use sqlite::SqliteStore;
 
@@ -58,6 +58,9 @@ pub trait Store: Send + Sync + 'static {
     /// machine allows, else refused (`CONTRACT_EXISTED`). Race-free against concurrent callers.
     async fn presign(&self, contract: &Contract) -> Result<Result<Contract, Refusal>, StoreError>;
 
+    /// The contract with this id whoever its merchant (user side and control API only).
+    async fn contract(&self, contract_id: &ContractId) -> Result<Option<Contract>, StoreError>;
+
     /// The merchant's contract with this id (any sub-merchant), or `None`.
     async fn contract_by_id(&self, mchid: &Mchid, contract_id: &ContractId) -> Result<Option<Contract>, StoreError>;
 
@@ -78,6 +81,16 @@ pub trait Store: Send + Sync + 'static {
         contract_id: &ContractId,
         mode: TerminationMode,
         note: Option<&TerminationNote>,
+        now: OffsetDateTime,
+    ) -> Result<Result<Contract, Refusal>, StoreError>;
+
+    /// The user agrees on the signing page: SIGNED with `signed_time = now` and the contract's
+    /// expiry, and a `PAPAY.SIGN` notification, in one transaction; SIGNFAIL instead when the
+    /// openid already holds a SIGNED contract under the plan. Refused once the session is over.
+    async fn agree(
+        &self,
+        contract_id: &ContractId,
+        openid: &OpenId,
         now: OffsetDateTime,
     ) -> Result<Result<Contract, Refusal>, StoreError>;
 

@@ -18,6 +18,15 @@ pub const PUBLIC_KEY_ID: &str = "PUB_KEY_ID_0119000001002025112300000000000001";
 pub const MCHID_NO_APIV3_KEY: &str = "1900000200";
 pub const MCHID_NO_CERTIFICATE: &str = "1900000300";
 pub const MCHID_EXPIRED_CERTIFICATE: &str = "1900000400";
+pub const SUB_MCHID: &str = "1900000109";
+pub const SUB_APPID: &str = "wx5c7d9e1f3a5b7c92";
+pub const PLAN: i64 = 12535;
+/// A plan of the main merchant that no sub-merchant may use.
+pub const PLAN_NO_SUBS: i64 = 12536;
+/// Another merchant, with its own AppID and plan.
+pub const OTHER_MCHID: &str = "1900000700";
+pub const OTHER_APPID: &str = "wx00000000000000a7";
+pub const OTHER_PLAN: i64 = 22222;
 
 /// Key material made once per test binary (RSA key generation is the slow part).
 pub struct Keys {
@@ -51,7 +60,8 @@ pub fn keys() -> &'static Keys {
 pub struct TestApp {
     pub base_url: String,
     pub dir: tempfile::TempDir,
-    _server: tokio::task::JoinHandle<()>,
+    server: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl TestApp {
@@ -68,6 +78,35 @@ impl TestApp {
             .merchant(MCHID, cert.serial(), PrivateKey::from_pem(&k.merchant_key).unwrap())
             .apiv3_key(ApiV3Key::parse(&k.apiv3_key).unwrap())
             .platform_certificate(&Certificate::from_pem(&k.platform_cert).unwrap())
+    }
+
+    /// A client for another merchant.
+    pub fn client_for(&self, mchid: &str) -> Client {
+        self.client_builder()
+            .merchant(
+                mchid,
+                self.merchant_serial(),
+                PrivateKey::from_pem(&keys().merchant_key).unwrap(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    /// The simulated user agrees (test-control API).
+    pub async fn agree(&self, contract_id: &str, openid: Option<&str>) -> serde_json::Value {
+        let body = openid
+            .map(|o| serde_json::json!({ "openid": o }).to_string())
+            .unwrap_or_default();
+        let r = reqwest::Client::new()
+            .post(format!("{}/papay/control/contracts/{contract_id}/agree", self.base_url))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let json: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(status, 200, "agree: {json}");
+        json
     }
 
     pub fn merchant_serial(&self) -> String {
@@ -106,6 +145,20 @@ private_key = "platform_key.pem"
 certificate = "platform_cert.pem"
 public_key_id = "{PUBLIC_KEY_ID}"
 
+[[merchants.sub_merchants]]
+sub_mchid = "{SUB_MCHID}"
+sub_appids = ["{SUB_APPID}"]
+
+[[merchants]]
+mchid = "{OTHER_MCHID}"
+api_certificate = "merchant_cert.pem"
+apiv3_key_file = "apiv3_key.txt"
+appids = ["{OTHER_APPID}"]
+
+[[merchants.platform_keys]]
+private_key = "platform_key.pem"
+certificate = "platform_cert.pem"
+
 [[merchants]]
 mchid = "{MCHID_NO_APIV3_KEY}"
 api_certificate = "merchant_cert.pem"
@@ -132,9 +185,21 @@ private_key = "platform_key.pem"
 certificate = "platform_cert.pem"
 
 [[plans]]
-plan_id = 12535
+plan_id = {PLAN}
 mchid = "{MCHID}"
 name = "Monthly membership"
+sub_mchids = ["{SUB_MCHID}"]
+contract_validity_days = 365
+
+[[plans]]
+plan_id = {PLAN_NO_SUBS}
+mchid = "{MCHID}"
+name = "Yearly membership"
+
+[[plans]]
+plan_id = {OTHER_PLAN}
+mchid = "{OTHER_MCHID}"
+name = "Other plan"
 "#
     )
 }
@@ -151,6 +216,24 @@ pub fn write_key_files(dir: &Path) {
     ] {
         std::fs::write(dir.join(name), text).unwrap();
     }
+}
+
+/// A JSAPI pre-sign body in Common mode.
+pub fn jsapi(code: &str) -> papay_protocol::contracts::PresignRequest {
+    papay_protocol::contracts::PresignRequest {
+        appid: Some(APPID.into()),
+        plan_id: PLAN,
+        out_contract_code: code.into(),
+        user_display_name: Some("Zhang San".into()),
+        success_notify_url: "https://yoursite.com/papay/notify".into(),
+        openid: Some("ouFhd5X9s9WteC3eWRjXV3lea123".into()),
+        return_url: Some("https://yoursite.com".into()),
+        ..Default::default()
+    }
+}
+
+pub fn common() -> papay_protocol::contracts::Identity {
+    papay_protocol::contracts::Identity::common(APPID)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -173,13 +256,28 @@ pub async fn spawn_config(dir: tempfile::TempDir) -> TestApp {
     let settings = Settings::load(Some(&dir.path().join("papay.toml")), &overrides).unwrap();
     let app = App::build(settings).await.unwrap();
     let base_url = app.base_url().to_string();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        app.run_until(std::future::pending()).await.unwrap();
+        app.run_until(async move {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
     });
     TestApp {
         base_url,
         dir,
-        _server: server,
+        server,
+        stop,
+    }
+}
+
+impl TestApp {
+    /// Stops the server gracefully and starts a new one on the same database and config.
+    pub async fn restart(self) -> TestApp {
+        let _ = self.stop.send(());
+        self.server.await.unwrap();
+        spawn_config(self.dir).await
     }
 }
 

@@ -5,6 +5,8 @@
 mod auth_failures;
 mod certificates;
 mod config_errors;
+mod contract_errors;
+mod contracts;
 mod demo;
 mod helpers;
 mod openssl_keys;

@@ -3,7 +3,7 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::domain::contract::{
     transition, Channel, Contract, ContractState, Effect, Event, Party, Refusal, Session, TerminationMode,
@@ -33,12 +33,16 @@ fn opt_ts(secs: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
 fn read(row: &SqliteRow) -> Result<Contract, StoreError> {
     let id: String = row.get("contract_id");
     let appid = |col: &str| -> Result<Option<AppId>, StoreError> {
-        row.get::<Option<String>, _>(col).map(|a| AppId::parse(&a).map_err(|_| corrupt(&id, col))).transpose()
+        row.get::<Option<String>, _>(col)
+            .map(|a| AppId::parse(&a).map_err(|_| corrupt(&id, col)))
+            .transpose()
     };
     let mchid = |s: String, col: &str| Mchid::parse(&s).map_err(|_| corrupt(&id, col));
     let sub_mchid: String = row.get("sub_mchid");
     let party = if sub_mchid.is_empty() {
-        Party::Common { appid: appid("appid")?.ok_or_else(|| corrupt(&id, "appid"))? }
+        Party::Common {
+            appid: appid("appid")?.ok_or_else(|| corrupt(&id, "appid"))?,
+        }
     } else {
         Party::Institutional {
             sp_appid: appid("sp_appid")?.ok_or_else(|| corrupt(&id, "sp_appid"))?,
@@ -79,9 +83,16 @@ fn read(row: &SqliteRow) -> Result<Contract, StoreError> {
 fn party_columns(p: &Party) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
     match p {
         Party::Common { appid } => ("", Some(appid.as_str()), None, None),
-        Party::Institutional { sp_appid, sub_mchid, sub_appid } => {
-            (sub_mchid.as_str(), None, Some(sp_appid.as_str()), sub_appid.as_ref().map(|a| a.as_str()))
-        }
+        Party::Institutional {
+            sp_appid,
+            sub_mchid,
+            sub_appid,
+        } => (
+            sub_mchid.as_str(),
+            None,
+            Some(sp_appid.as_str()),
+            sub_appid.as_ref().map(|a| a.as_str()),
+        ),
     }
 }
 
@@ -93,18 +104,25 @@ async fn record_transition(
     to: ContractState,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO contract_transitions (contract_id, event, from_state, to_state, at) VALUES (?, ?, ?, ?, ?)")
-        .bind(contract_id)
-        .bind(event)
-        .bind(from.map(|s| s.as_str()))
-        .bind(to.as_str())
-        .bind(at.unix_timestamp())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO contract_transitions (contract_id, event, from_state, to_state, at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(contract_id)
+    .bind(event)
+    .bind(from.map(|s| s.as_str()))
+    .bind(to.as_str())
+    .bind(at.unix_timestamp())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
-async fn record_effect(conn: &mut SqliteConnection, contract_id: &str, effect: Effect, at: OffsetDateTime) -> Result<(), StoreError> {
+async fn record_effect(
+    conn: &mut SqliteConnection,
+    contract_id: &str,
+    effect: Effect,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
     let event_type = match effect {
         Effect::None => return Ok(()),
         Effect::NotifySigned => "PAPAY.SIGN",
@@ -192,22 +210,46 @@ pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract,
             .bind(old.contract_id.as_str())
             .execute(&mut *tx)
             .await?;
-            record_transition(&mut tx, old.contract_id.as_str(), "PRESIGN_RENEWED", Some(old.state), to, now).await?;
-            Contract { contract_id: old.contract_id, created_at: old.created_at, state: to, ..c.clone() }
+            record_transition(
+                &mut tx,
+                old.contract_id.as_str(),
+                "PRESIGN_RENEWED",
+                Some(old.state),
+                to,
+                now,
+            )
+            .await?;
+            Contract {
+                contract_id: old.contract_id,
+                created_at: old.created_at,
+                state: to,
+                ..c.clone()
+            }
         }
     };
     tx.commit().await?;
     Ok(Ok(stored))
 }
 
-pub async fn by_id(pool: &SqlitePool, mchid: &Mchid, id: &ContractId) -> Result<Option<Contract>, StoreError> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ? AND mchid = ?"))
+pub async fn by_any_id(pool: &SqlitePool, id: &ContractId) -> Result<Option<Contract>, StoreError> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ?"))
         .bind(id.as_str())
-        .bind(mchid.as_str())
         .fetch_optional(pool)
         .await?
         .map(|r| read(&r))
         .transpose()
+}
+
+pub async fn by_id(pool: &SqlitePool, mchid: &Mchid, id: &ContractId) -> Result<Option<Contract>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM contracts WHERE contract_id = ? AND mchid = ?"
+    ))
+    .bind(id.as_str())
+    .bind(mchid.as_str())
+    .fetch_optional(pool)
+    .await?
+    .map(|r| read(&r))
+    .transpose()
 }
 
 pub async fn by_code(
@@ -239,11 +281,13 @@ pub async fn terminate(
     now: OffsetDateTime,
 ) -> Result<Result<Contract, Refusal>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let Some(row) = sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ? AND mchid = ?"))
-        .bind(id.as_str())
-        .bind(mchid.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
+    let Some(row) = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM contracts WHERE contract_id = ? AND mchid = ?"
+    ))
+    .bind(id.as_str())
+    .bind(mchid.as_str())
+    .fetch_optional(&mut *tx)
+    .await?
     else {
         return Ok(Err(Refusal::NotTerminable));
     };
@@ -264,7 +308,15 @@ pub async fn terminate(
     .bind(id.as_str())
     .execute(&mut *tx)
     .await?;
-    record_transition(&mut tx, id.as_str(), &format!("TERMINATED_BY_{}", mode.as_str()), Some(old.state), to, now).await?;
+    record_transition(
+        &mut tx,
+        id.as_str(),
+        &format!("TERMINATED_BY_{}", mode.as_str()),
+        Some(old.state),
+        to,
+        now,
+    )
+    .await?;
     record_effect(&mut tx, id.as_str(), effect, now).await?;
     tx.commit().await?;
     let now = now.replace_nanosecond(0).unwrap_or(now);
@@ -273,6 +325,80 @@ pub async fn terminate(
         terminated_time: Some(now),
         termination_mode: Some(mode),
         termination_note: note.cloned(),
+        ..old
+    }))
+}
+
+pub async fn agree(
+    pool: &SqlitePool,
+    id: &ContractId,
+    openid: &OpenId,
+    now: OffsetDateTime,
+) -> Result<Result<Contract, Refusal>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let Some(row) = sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ?"))
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(Err(Refusal::SessionClosed));
+    };
+    let old = read(&row)?;
+    if now >= old.session.expires_at {
+        return Ok(Err(Refusal::SessionClosed));
+    }
+    let already_signed: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM contracts WHERE plan_id = ? AND openid = ? AND state = 'SIGNED' AND contract_id <> ?)",
+    )
+    .bind(old.plan_id.get())
+    .bind(openid.as_str())
+    .bind(id.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    let event = if already_signed {
+        Event::SigningFailed
+    } else {
+        Event::UserAgreed
+    };
+    let (to, effect) = match transition(old.state, event) {
+        Ok(t) => t,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let validity: i64 = sqlx::query_scalar("SELECT contract_validity_days FROM plans WHERE plan_id = ?")
+        .bind(old.plan_id.get())
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or(365);
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    let (signed, expires) = if to == ContractState::Signed {
+        (Some(now), Some(now + Duration::days(validity)))
+    } else {
+        (None, None)
+    };
+    sqlx::query(
+        "UPDATE contracts SET state = ?, openid = ?, signed_time = ?, expired_time = ?, updated_at = ? WHERE contract_id = ?",
+    )
+    .bind(to.as_str())
+    .bind(openid.as_str())
+    .bind(signed.map(|t| t.unix_timestamp()))
+    .bind(expires.map(|t| t.unix_timestamp()))
+    .bind(now.unix_timestamp())
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    let name = if already_signed {
+        "SIGNING_FAILED_ALREADY_SIGNED"
+    } else {
+        "USER_AGREED"
+    };
+    record_transition(&mut tx, id.as_str(), name, Some(old.state), to, now).await?;
+    record_effect(&mut tx, id.as_str(), effect, now).await?;
+    tx.commit().await?;
+    Ok(Ok(Contract {
+        state: to,
+        openid: Some(openid.clone()),
+        signed_time: signed,
+        expired_time: expires,
         ..old
     }))
 }

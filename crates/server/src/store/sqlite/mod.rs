@@ -16,9 +16,9 @@ use time::OffsetDateTime;
 
 use super::{Origin, Store, StoreError};
 use crate::domain::contract::{Contract, Refusal, TerminationMode};
-use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 use crate::domain::ids::{AppId, Mchid, PlanId, PublicKeyId, Serial};
 use crate::domain::merchant::{ApiCredential, KeyOrigin, Merchant, Plan, PlatformKey, SubMerchant, V2Key};
+use crate::domain::values::{ContractId, OpenId, OutContractCode, TerminationNote};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -279,14 +279,16 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let id = plan_id.to_string();
-        let sub_mchids = sqlx::query_scalar::<_, String>("SELECT sub_mchid FROM plan_sub_merchants WHERE plan_id = ? ORDER BY sub_mchid")
-            .bind(plan_id.get())
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|s| Mchid::parse(s))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| corrupt("plan sub-merchant", &id, e))?;
+        let sub_mchids = sqlx::query_scalar::<_, String>(
+            "SELECT sub_mchid FROM plan_sub_merchants WHERE plan_id = ? ORDER BY sub_mchid",
+        )
+        .bind(plan_id.get())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|s| Mchid::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| corrupt("plan sub-merchant", &id, e))?;
         Ok(Some(Plan {
             plan_id,
             mchid: Mchid::parse(row.get("mchid")).map_err(|e| corrupt("plan owner", &id, e))?,
@@ -300,6 +302,10 @@ impl Store for SqliteStore {
 
     async fn presign(&self, contract: &Contract) -> Result<Result<Contract, Refusal>, StoreError> {
         contracts::presign(&self.pool, contract).await
+    }
+
+    async fn contract(&self, contract_id: &ContractId) -> Result<Option<Contract>, StoreError> {
+        contracts::by_any_id(&self.pool, contract_id).await
     }
 
     async fn contract_by_id(&self, mchid: &Mchid, contract_id: &ContractId) -> Result<Option<Contract>, StoreError> {
@@ -325,6 +331,15 @@ impl Store for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<Result<Contract, Refusal>, StoreError> {
         contracts::terminate(&self.pool, mchid, contract_id, mode, note, now).await
+    }
+
+    async fn agree(
+        &self,
+        contract_id: &ContractId,
+        openid: &OpenId,
+        now: OffsetDateTime,
+    ) -> Result<Result<Contract, Refusal>, StoreError> {
+        contracts::agree(&self.pool, contract_id, openid, now).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
