@@ -1,60 +1,99 @@
-//! Merchants by mchid, parsed and cached for a short while, so authenticating a request
-//! costs neither a database round trip nor key parsing on the hot path. The TTL bounds how
-//! long another papay instance's changes take to be seen here.
+//! Merchants and plans by id, parsed and cached for a short while, so the hot path costs
+//! neither database round trips nor key parsing. The TTL bounds how long another papay
+//! instance's changes take to be seen here; "not found" is cached too.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::domain::ids::Mchid;
-use crate::domain::merchant::Merchant;
+use crate::domain::ids::{Mchid, PlanId};
+use crate::domain::merchant::{Merchant, Plan};
 use crate::store::{Store, StoreError};
 
 const TTL: Duration = Duration::from_secs(2);
 const MAX_ENTRIES: usize = 10_000;
 
-/// A lookup result and when it was made; `None` caches "no such merchant" too.
-type Entry = (Instant, Option<Arc<Merchant>>);
+/// When a lookup was made and what it found (`None`: nothing).
+type Entry<V> = (Instant, Option<Arc<V>>);
+
+/// A small TTL cache of lookups.
+struct Cache<K, V> {
+    entries: RwLock<HashMap<K, Entry<V>>>,
+}
+
+impl<K: Eq + Hash + Clone, V> Cache<K, V> {
+    fn new() -> Self {
+        Cache {
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<Option<Arc<V>>> {
+        let entries = self.entries.read().ok()?;
+        let (at, found) = entries.get(key)?;
+        (at.elapsed() < TTL).then(|| found.clone())
+    }
+
+    fn put(&self, key: K, value: Option<Arc<V>>) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.retain(|_, (at, _)| at.elapsed() < TTL);
+            }
+            if entries.len() < MAX_ENTRIES {
+                entries.insert(key, (Instant::now(), value));
+            }
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
+}
 
 pub struct Directory {
     store: Arc<dyn Store>,
-    cache: RwLock<HashMap<String, Entry>>,
+    merchants: Cache<String, Merchant>,
+    plans: Cache<PlanId, Plan>,
 }
 
 impl Directory {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Directory {
             store,
-            cache: RwLock::new(HashMap::new()),
+            merchants: Cache::new(),
+            plans: Cache::new(),
         }
     }
 
     /// The merchant `mchid` names, if it exists (a malformed mchid exists nowhere).
     pub async fn merchant(&self, mchid: &str) -> Result<Option<Arc<Merchant>>, StoreError> {
-        if let Some((at, found)) = self.cache.read().ok().and_then(|c| c.get(mchid).cloned()) {
-            if at.elapsed() < TTL {
-                return Ok(found);
-            }
+        let key = mchid.to_string();
+        if let Some(hit) = self.merchants.get(&key) {
+            return Ok(hit);
         }
         let found = match Mchid::parse(mchid) {
             Ok(id) => self.store.merchant(&id).await?.map(Arc::new),
             Err(_) => None,
         };
-        if let Ok(mut cache) = self.cache.write() {
-            if cache.len() >= MAX_ENTRIES {
-                cache.retain(|_, (at, _)| at.elapsed() < TTL);
-            }
-            if cache.len() < MAX_ENTRIES {
-                cache.insert(mchid.to_string(), (Instant::now(), found.clone()));
-            }
-        }
+        self.merchants.put(key, found.clone());
         Ok(found)
     }
 
-    /// Forgets everything cached, e.g. after this instance changed a merchant.
-    pub fn invalidate(&self) {
-        if let Ok(mut cache) = self.cache.write() {
-            cache.clear();
+    pub async fn plan(&self, plan_id: PlanId) -> Result<Option<Arc<Plan>>, StoreError> {
+        if let Some(hit) = self.plans.get(&plan_id) {
+            return Ok(hit);
         }
+        let found = self.store.plan(plan_id).await?.map(Arc::new);
+        self.plans.put(plan_id, found.clone());
+        Ok(found)
+    }
+
+    /// Forgets everything cached, e.g. after this instance changed a merchant or plan.
+    pub fn invalidate(&self) {
+        self.merchants.clear();
+        self.plans.clear();
     }
 }

@@ -25,6 +25,8 @@ CREATE TABLE contracts (
     terminated_time     INTEGER,
     termination_mode    TEXT,
     termination_note    TEXT,
+    -- What caused the latest change; the triggers below copy it into the history.
+    last_event          TEXT NOT NULL,
     UNIQUE (mchid, sub_mchid, plan_id, out_contract_code)
 );
 
@@ -40,6 +42,17 @@ CREATE TABLE contract_transitions (
     at           INTEGER NOT NULL
 );
 CREATE INDEX contract_transitions_by_contract ON contract_transitions (contract_id, id);
+
+-- Every change of a contract lands in its history in the same statement, whoever writes it.
+CREATE TRIGGER contracts_history_on_insert AFTER INSERT ON contracts BEGIN
+    INSERT INTO contract_transitions (contract_id, event, from_state, to_state, at)
+    VALUES (NEW.contract_id, NEW.last_event, NULL, NEW.state, NEW.updated_at);
+END;
+
+CREATE TRIGGER contracts_history_on_update AFTER UPDATE ON contracts BEGIN
+    INSERT INTO contract_transitions (contract_id, event, from_state, to_state, at)
+    VALUES (NEW.contract_id, NEW.last_event, OLD.state, NEW.state, NEW.updated_at);
+END;
 
 -- Written in the same transaction as the state change it announces; delivered by the
 -- notification worker.

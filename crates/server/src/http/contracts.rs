@@ -146,8 +146,8 @@ async fn presign(state: &AppState, merchant: &Merchant, channel: Channel, body: 
     let body_err = |e: ContractError| ApiError::from_contract(e, "body");
     let req = presign_request(channel, &input, &merchant.mchid).map_err(|e| body_err(e.into()))?;
     check_party(merchant, &req.party).map_err(body_err)?;
-    let plan = state.store().plan(req.plan_id).await?;
-    check_plan(merchant, plan.as_ref(), &req.party, req.plan_id).map_err(body_err)?;
+    let plan = state.directory().plan(req.plan_id).await?;
+    check_plan(merchant, plan.as_deref(), &req.party, req.plan_id).map_err(body_err)?;
     let contract = new_contract(merchant, req, state.clock().now()).map_err(body_err)?;
     state.store().presign(&contract).await?.map_err(|r| body_err(r.into()))
 }

@@ -27,6 +27,9 @@ fn institutional(m: &mut serde_json::Map<String, Value>) {
     m.insert("sub_mchid".into(), json!(SUB_MCHID));
 }
 
+/// (name, caller, method, path, body, status, code)
+type Case<'a> = (&'a str, Who, Method, String, Option<String>, u16, &'a str);
+
 enum Who {
     Main,
     Other,
@@ -77,7 +80,7 @@ async fn contract_errors_table() {
     let note = json!({"appid": APPID, "termination_note": "x"}).to_string();
 
     #[rustfmt::skip]
-    let cases: Vec<(&str, Who, Method, String, Option<String>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("missing_appid", Who::Main, Method::POST, JSAPI.into(), Some(body("E1", |m| { m.remove("appid"); })), 400, "PARAM_ERROR"),
         ("missing_plan_id", Who::Main, Method::POST, JSAPI.into(), Some(body("E1", |m| { m.remove("plan_id"); })), 400, "PARAM_ERROR"),
         ("plan_id_as_string", Who::Main, Method::POST, JSAPI.into(), Some(body("E1", |m| { m.insert("plan_id".into(), json!("12535")); })), 400, "PARAM_ERROR"),

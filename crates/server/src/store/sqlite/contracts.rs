@@ -96,27 +96,6 @@ fn party_columns(p: &Party) -> (&str, Option<&str>, Option<&str>, Option<&str>) 
     }
 }
 
-async fn record_transition(
-    conn: &mut SqliteConnection,
-    contract_id: &str,
-    event: &str,
-    from: Option<ContractState>,
-    to: ContractState,
-    at: OffsetDateTime,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO contract_transitions (contract_id, event, from_state, to_state, at) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(contract_id)
-    .bind(event)
-    .bind(from.map(|s| s.as_str()))
-    .bind(to.as_str())
-    .bind(at.unix_timestamp())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 async fn record_effect(
     conn: &mut SqliteConnection,
     contract_id: &str,
@@ -140,95 +119,62 @@ async fn record_effect(
 
 pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract, Refusal>, StoreError> {
     let (sub_mchid, appid, sp_appid, sub_appid) = party_columns(&c.party);
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let existing = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM contracts WHERE mchid = ? AND sub_mchid = ? AND plan_id = ? AND out_contract_code = ?"
-    ))
-    .bind(c.mchid.as_str())
-    .bind(sub_mchid)
-    .bind(c.plan_id.get())
-    .bind(c.out_contract_code.as_str())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let now = c.created_at;
+    // The states from which the state machine allows a renewal; one upsert statement renews
+    // only those, so concurrent pre-signs of one code cannot both create a contract.
+    let renewable: Vec<&str> = ContractState::ALL
+        .into_iter()
+        .filter(|s| transition(*s, Event::PresignRenewed) == Ok((c.state, Effect::None)))
+        .map(ContractState::as_str)
+        .collect();
+    let placeholders = vec!["?"; renewable.len()].join(", ");
     let s = &c.session;
-    let stored = match existing {
-        None => {
-            sqlx::query(&format!(
-                "INSERT INTO contracts ({COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, ?)"
-            ))
-            .bind(c.contract_id.as_str())
-            .bind(c.mchid.as_str())
-            .bind(sub_mchid)
-            .bind(appid)
-            .bind(sp_appid)
-            .bind(sub_appid)
-            .bind(c.plan_id.get())
-            .bind(c.out_contract_code.as_str())
-            .bind(c.user_display_name.as_ref().map(|d| d.as_str()))
-            .bind(c.openid.as_ref().map(|o| o.as_str()))
-            .bind(c.success_notify_url.as_str())
-            .bind(c.state.as_str())
-            .bind(s.channel.as_str())
-            .bind(s.token.as_str())
-            .bind(s.expires_at.unix_timestamp())
-            .bind(s.return_url.as_ref().map(|u| u.as_str()))
-            .bind(s.return_appid.as_ref().map(|a| a.as_str()))
-            .bind(s.user_client_ip.as_ref().map(|i| i.as_str()))
-            .bind(now.unix_timestamp())
-            .bind(now.unix_timestamp())
-            .execute(&mut *tx)
-            .await?;
-            record_transition(&mut tx, c.contract_id.as_str(), "PRESIGN", None, c.state, now).await?;
-            c.clone()
-        }
-        Some(row) => {
-            let old = read(&row)?;
-            let (to, _) = match transition(old.state, Event::PresignRenewed) {
-                Ok(t) => t,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
-            sqlx::query(
-                "UPDATE contracts SET appid = ?, sp_appid = ?, sub_appid = ?, user_display_name = ?, openid = ?,
-                 success_notify_url = ?, state = ?, channel = ?, session_token = ?, session_expires_at = ?,
-                 return_url = ?, return_appid = ?, user_client_ip = ?, updated_at = ? WHERE contract_id = ?",
-            )
-            .bind(appid)
-            .bind(sp_appid)
-            .bind(sub_appid)
-            .bind(c.user_display_name.as_ref().map(|d| d.as_str()))
-            .bind(c.openid.as_ref().map(|o| o.as_str()))
-            .bind(c.success_notify_url.as_str())
-            .bind(to.as_str())
-            .bind(s.channel.as_str())
-            .bind(s.token.as_str())
-            .bind(s.expires_at.unix_timestamp())
-            .bind(s.return_url.as_ref().map(|u| u.as_str()))
-            .bind(s.return_appid.as_ref().map(|a| a.as_str()))
-            .bind(s.user_client_ip.as_ref().map(|i| i.as_str()))
-            .bind(now.unix_timestamp())
-            .bind(old.contract_id.as_str())
-            .execute(&mut *tx)
-            .await?;
-            record_transition(
-                &mut tx,
-                old.contract_id.as_str(),
-                "PRESIGN_RENEWED",
-                Some(old.state),
-                to,
-                now,
-            )
-            .await?;
-            Contract {
-                contract_id: old.contract_id,
-                created_at: old.created_at,
-                state: to,
-                ..c.clone()
-            }
-        }
+    let now = c.created_at.unix_timestamp();
+    let sql = format!(
+        "INSERT INTO contracts ({COLUMNS}, updated_at, last_event)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, ?, 'PRESIGN')
+         ON CONFLICT (mchid, sub_mchid, plan_id, out_contract_code) DO UPDATE SET
+            appid = excluded.appid, sp_appid = excluded.sp_appid, sub_appid = excluded.sub_appid,
+            user_display_name = excluded.user_display_name, openid = excluded.openid,
+            success_notify_url = excluded.success_notify_url, state = excluded.state, channel = excluded.channel,
+            session_token = excluded.session_token, session_expires_at = excluded.session_expires_at,
+            return_url = excluded.return_url, return_appid = excluded.return_appid,
+            user_client_ip = excluded.user_client_ip, updated_at = excluded.updated_at,
+            last_event = 'PRESIGN_RENEWED'
+         WHERE contracts.state IN ({placeholders})
+         RETURNING contract_id, created_at"
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(c.contract_id.as_str())
+        .bind(c.mchid.as_str())
+        .bind(sub_mchid)
+        .bind(appid)
+        .bind(sp_appid)
+        .bind(sub_appid)
+        .bind(c.plan_id.get())
+        .bind(c.out_contract_code.as_str())
+        .bind(c.user_display_name.as_ref().map(|d| d.as_str()))
+        .bind(c.openid.as_ref().map(|o| o.as_str()))
+        .bind(c.success_notify_url.as_str())
+        .bind(c.state.as_str())
+        .bind(s.channel.as_str())
+        .bind(s.token.as_str())
+        .bind(s.expires_at.unix_timestamp())
+        .bind(s.return_url.as_ref().map(|u| u.as_str()))
+        .bind(s.return_appid.as_ref().map(|a| a.as_str()))
+        .bind(s.user_client_ip.as_ref().map(|i| i.as_str()))
+        .bind(now)
+        .bind(now);
+    for state in &renewable {
+        q = q.bind(*state);
+    }
+    let Some(row) = q.fetch_optional(pool).await? else {
+        return Ok(Err(Refusal::ContractExisted));
     };
-    tx.commit().await?;
-    Ok(Ok(stored))
+    Ok(Ok(Contract {
+        contract_id: ContractId::from_stored(row.get("contract_id")),
+        created_at: ts(row.get("created_at"))?,
+        ..c.clone()
+    }))
 }
 
 pub async fn by_any_id(pool: &SqlitePool, id: &ContractId) -> Result<Option<Contract>, StoreError> {
@@ -297,25 +243,17 @@ pub async fn terminate(
         Err(refusal) => return Ok(Err(refusal)),
     };
     sqlx::query(
-        "UPDATE contracts SET state = ?, terminated_time = ?, termination_mode = ?, termination_note = ?, updated_at = ?
-         WHERE contract_id = ?",
+        "UPDATE contracts SET state = ?, terminated_time = ?, termination_mode = ?, termination_note = ?, updated_at = ?,
+         last_event = ? WHERE contract_id = ?",
     )
     .bind(to.as_str())
     .bind(now.unix_timestamp())
     .bind(mode.as_str())
     .bind(note.map(|n| n.as_str()))
     .bind(now.unix_timestamp())
+    .bind(format!("TERMINATED_BY_{}", mode.as_str()))
     .bind(id.as_str())
     .execute(&mut *tx)
-    .await?;
-    record_transition(
-        &mut tx,
-        id.as_str(),
-        &format!("TERMINATED_BY_{}", mode.as_str()),
-        Some(old.state),
-        to,
-        now,
-    )
     .await?;
     record_effect(&mut tx, id.as_str(), effect, now).await?;
     tx.commit().await?;
@@ -376,22 +314,22 @@ pub async fn agree(
         (None, None)
     };
     sqlx::query(
-        "UPDATE contracts SET state = ?, openid = ?, signed_time = ?, expired_time = ?, updated_at = ? WHERE contract_id = ?",
+        "UPDATE contracts SET state = ?, openid = ?, signed_time = ?, expired_time = ?, updated_at = ?, last_event = ?
+         WHERE contract_id = ?",
     )
     .bind(to.as_str())
     .bind(openid.as_str())
     .bind(signed.map(|t| t.unix_timestamp()))
     .bind(expires.map(|t| t.unix_timestamp()))
     .bind(now.unix_timestamp())
-    .bind(id.as_str())
-    .execute(&mut *tx)
-    .await?;
-    let name = if already_signed {
+    .bind(if already_signed {
         "SIGNING_FAILED_ALREADY_SIGNED"
     } else {
         "USER_AGREED"
-    };
-    record_transition(&mut tx, id.as_str(), name, Some(old.state), to, now).await?;
+    })
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
     record_effect(&mut tx, id.as_str(), effect, now).await?;
     tx.commit().await?;
     Ok(Ok(Contract {

@@ -22,9 +22,12 @@ use crate::domain::values::{ContractId, OpenId, OutContractCode, TerminationNote
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// Readers share a pool; writes go through a single connection, so concurrent writers queue
+/// in the pool instead of sleeping in SQLite's busy handler.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -45,12 +48,16 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, writer })
     }
 }
 
@@ -61,7 +68,7 @@ fn corrupt(what: &str, owner: &str, e: impl std::fmt::Display) -> StoreError {
 #[async_trait]
 impl Store for SqliteStore {
     async fn provision(&self, merchants: &[Merchant], plans: &[Plan], origin: Origin) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         for m in merchants {
             let mchid = m.mchid.as_str();
@@ -301,7 +308,7 @@ impl Store for SqliteStore {
     }
 
     async fn presign(&self, contract: &Contract) -> Result<Result<Contract, Refusal>, StoreError> {
-        contracts::presign(&self.pool, contract).await
+        contracts::presign(&self.writer, contract).await
     }
 
     async fn contract(&self, contract_id: &ContractId) -> Result<Option<Contract>, StoreError> {
@@ -330,7 +337,7 @@ impl Store for SqliteStore {
         note: Option<&TerminationNote>,
         now: OffsetDateTime,
     ) -> Result<Result<Contract, Refusal>, StoreError> {
-        contracts::terminate(&self.pool, mchid, contract_id, mode, note, now).await
+        contracts::terminate(&self.writer, mchid, contract_id, mode, note, now).await
     }
 
     async fn agree(
@@ -339,7 +346,7 @@ impl Store for SqliteStore {
         openid: &OpenId,
         now: OffsetDateTime,
     ) -> Result<Result<Contract, Refusal>, StoreError> {
-        contracts::agree(&self.pool, contract_id, openid, now).await
+        contracts::agree(&self.writer, contract_id, openid, now).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
