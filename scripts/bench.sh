@@ -19,7 +19,7 @@ cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm
 trap cleanup EXIT
 
 "$bin" keys generate --out "$work/creds" >/dev/null
-"$bin" serve --config "$work/creds/papay.toml" --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+"$bin" serve --config "$work/creds/papay.toml" --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 100); do grep -q "papay listening on" "$work/out" && break; sleep 0.1; done
 addr=$(sed -n 's|^papay listening on http://||p' "$work/out")

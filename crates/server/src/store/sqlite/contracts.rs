@@ -167,7 +167,7 @@ pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract,
     for state in &renewable {
         q = q.bind(*state);
     }
-    let Some(row) = q.fetch_optional(pool).await? else {
+    let Some(row) = q.fetch_all(pool).await?.into_iter().next() else {
         return Ok(Err(Refusal::ContractExisted));
     };
     Ok(Ok(Contract {
@@ -180,8 +180,10 @@ pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract,
 pub async fn by_any_id(pool: &SqlitePool, id: &ContractId) -> Result<Option<Contract>, StoreError> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ?"))
         .bind(id.as_str())
-        .fetch_optional(pool)
+        .fetch_all(pool)
         .await?
+        .into_iter()
+        .next()
         .map(|r| read(&r))
         .transpose()
 }
@@ -192,8 +194,10 @@ pub async fn by_id(pool: &SqlitePool, mchid: &Mchid, id: &ContractId) -> Result<
     ))
     .bind(id.as_str())
     .bind(mchid.as_str())
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await?
+    .into_iter()
+    .next()
     .map(|r| read(&r))
     .transpose()
 }
@@ -212,8 +216,10 @@ pub async fn by_code(
     .bind(sub_mchid.map_or("", |m| m.as_str()))
     .bind(plan_id.get())
     .bind(code.as_str())
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await?
+    .into_iter()
+    .next()
     .map(|r| read(&r))
     .transpose()
 }
@@ -232,9 +238,10 @@ pub async fn terminate(
     ))
     .bind(id.as_str())
     .bind(mchid.as_str())
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?
-    else {
+    .into_iter()
+    .next() else {
         return Ok(Err(Refusal::NotTerminable));
     };
     let old = read(&row)?;
@@ -276,8 +283,10 @@ pub async fn agree(
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let Some(row) = sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ?"))
         .bind(id.as_str())
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?
+        .into_iter()
+        .next()
     else {
         return Ok(Err(Refusal::SessionClosed));
     };
@@ -304,8 +313,10 @@ pub async fn agree(
     };
     let validity: i64 = sqlx::query_scalar("SELECT contract_validity_days FROM plans WHERE plan_id = ?")
         .bind(old.plan_id.get())
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?
+        .into_iter()
+        .next()
         .unwrap_or(365);
     let now = now.replace_nanosecond(0).unwrap_or(now);
     let (signed, expires) = if to == ContractState::Signed {

@@ -50,11 +50,13 @@ impl SqliteStore {
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(SqliteStore { pool, writer })
@@ -180,8 +182,10 @@ impl Store for SqliteStore {
         let id = mchid.as_str();
         let Some(row) = sqlx::query("SELECT name, apiv3_key, v2_key FROM merchants WHERE mchid = ?")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_all(&self.pool)
             .await?
+            .into_iter()
+            .next()
         else {
             return Ok(None);
         };
@@ -280,9 +284,10 @@ impl Store for SqliteStore {
             "SELECT mchid, name, termination_notify_url, contract_validity_days FROM plans WHERE plan_id = ?",
         )
         .bind(plan_id.get())
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?
-        else {
+        .into_iter()
+        .next() else {
             return Ok(None);
         };
         let id = plan_id.to_string();
