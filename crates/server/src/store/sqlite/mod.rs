@@ -22,12 +22,11 @@ use crate::domain::values::{ContractId, OpenId, OutContractCode, TerminationNote
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// Readers share a pool; writes go through a single connection, so concurrent writers queue
-/// in the pool instead of sleeping in SQLite's busy handler.
+/// One pool for reads and writes. Multi-statement writes start with `BEGIN IMMEDIATE`, so they
+/// take the write lock up front instead of failing to upgrade a read transaction.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -48,18 +47,13 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
-        MIGRATOR.run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { pool, writer })
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteStore { pool })
     }
 }
 
@@ -70,7 +64,7 @@ fn corrupt(what: &str, owner: &str, e: impl std::fmt::Display) -> StoreError {
 #[async_trait]
 impl Store for SqliteStore {
     async fn provision(&self, merchants: &[Merchant], plans: &[Plan], origin: Origin) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         for m in merchants {
             let mchid = m.mchid.as_str();
@@ -313,7 +307,7 @@ impl Store for SqliteStore {
     }
 
     async fn presign(&self, contract: &Contract) -> Result<Result<Contract, Refusal>, StoreError> {
-        contracts::presign(&self.writer, contract).await
+        contracts::presign(&self.pool, contract).await
     }
 
     async fn contract(&self, contract_id: &ContractId) -> Result<Option<Contract>, StoreError> {
@@ -342,7 +336,7 @@ impl Store for SqliteStore {
         note: Option<&TerminationNote>,
         now: OffsetDateTime,
     ) -> Result<Result<Contract, Refusal>, StoreError> {
-        contracts::terminate(&self.writer, mchid, contract_id, mode, note, now).await
+        contracts::terminate(&self.pool, mchid, contract_id, mode, note, now).await
     }
 
     async fn agree(
@@ -351,7 +345,7 @@ impl Store for SqliteStore {
         openid: &OpenId,
         now: OffsetDateTime,
     ) -> Result<Result<Contract, Refusal>, StoreError> {
-        contracts::agree(&self.writer, contract_id, openid, now).await
+        contracts::agree(&self.pool, contract_id, openid, now).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
