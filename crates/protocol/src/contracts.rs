@@ -3,18 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Body of all five pre-sign requests. Common mode sets `appid`; Institutional mode sets
-/// `sp_appid` and `sub_mchid` (and maybe `sub_appid`).
+/// Body of all five pre-sign requests: an [`Identity`] (Common or Institutional mode) and
+/// the contract's fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresignRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub appid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sp_appid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_mchid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_appid: Option<String>,
+    #[serde(flatten)]
+    pub identity: Identity,
     pub plan_id: i64,
     pub out_contract_code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -113,7 +113,7 @@ fn raw(addr: &str, req: papay_client::PreparedRequest) -> Vec<u8> {
 
 fn presign_body(code: &str) -> Vec<u8> {
     let req = PresignRequest {
-        appid: Some("wx8a3e6b0c5d2f4e71".into()),
+        identity: papay_protocol::contracts::Identity::common("wx8a3e6b0c5d2f4e71"),
         plan_id: 12535,
         out_contract_code: code.into(),
         user_display_name: Some("Bench User".into()),

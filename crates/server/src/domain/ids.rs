@@ -19,39 +19,19 @@ fn err(what: &'static str, value: &str, rule: &'static str) -> IdError {
     }
 }
 
-macro_rules! string_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
-
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-string_id!(
+string_newtype!(
     /// A merchant id (`mchid`, `sub_mchid`): 1–32 ASCII digits.
     Mchid
 );
-string_id!(
+string_newtype!(
     /// An AppID bound to a merchant: 1–32 characters `[0-9A-Za-z_-]`.
     AppId
 );
-string_id!(
+string_newtype!(
     /// A certificate serial, normalised to upper-case hex (1–64 characters).
     Serial
 );
-string_id!(
+string_newtype!(
     /// A WeChat Pay public key id: `PUB_KEY_ID_` followed by digits.
     PublicKeyId
 );

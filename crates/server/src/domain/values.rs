@@ -1,8 +1,6 @@
 //! Validated contract fields (PROTOCOL.md §2.0): each type can only hold a value the protocol
 //! accepts, so the rest of the code never re-checks lengths or charsets.
 
-use std::fmt;
-
 use papay_protocol::nonce::random_bytes;
 use time::OffsetDateTime;
 
@@ -41,59 +39,39 @@ pub fn bounded(field: &'static str, value: &str, min: usize, max: usize) -> Resu
     Ok(())
 }
 
-macro_rules! text_value {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub struct $name(String);
-
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-text_value!(
+string_newtype!(
     /// The merchant's contract number: 1–32 characters `[0-9A-Za-z]`.
     OutContractCode
 );
-text_value!(
+string_newtype!(
     /// `user_display_name`: 1–32 characters, no 4-byte UTF-8.
     DisplayName
 );
-text_value!(
+string_newtype!(
     /// A user's openid under an AppID: 1–128 characters `[0-9A-Za-z_-]`.
     OpenId
 );
-text_value!(
+string_newtype!(
     /// `success_notify_url`: https, no query, at most 256 characters.
     NotifyUrl
 );
-text_value!(
+string_newtype!(
     /// `return_url`: at most 256 characters.
     ReturnUrl
 );
-text_value!(
+string_newtype!(
     /// WeChat's contract id: 20 digits, date-prefixed (`YYYYMMDD` + 12 random digits).
     ContractId
 );
-text_value!(
+string_newtype!(
     /// A signing session token: `YYYYMMDD` + 39 digits of a 128-bit random number.
     SessionToken
 );
-text_value!(
+string_newtype!(
     /// `termination_note`: 1–256 characters.
     TerminationNote
 );
-text_value!(
+string_newtype!(
     /// `user_client_ip`: an IPv4 or IPv6 address.
     ClientIp
 );

@@ -166,10 +166,7 @@ async fn institutional_mode_shapes() {
     let app = spawn_app().await;
     let c = app.client();
     let req = PresignRequest {
-        appid: None,
-        sp_appid: Some(APPID.into()),
-        sub_mchid: Some(SUB_MCHID.into()),
-        sub_appid: Some(SUB_APPID.into()),
+        identity: institutional(),
         ..jsapi("200001")
     };
     c.presign_jsapi(&req).await.unwrap();

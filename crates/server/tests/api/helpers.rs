@@ -221,7 +221,7 @@ pub fn write_key_files(dir: &Path) {
 /// A JSAPI pre-sign body in Common mode.
 pub fn jsapi(code: &str) -> papay_protocol::contracts::PresignRequest {
     papay_protocol::contracts::PresignRequest {
-        appid: Some(APPID.into()),
+        identity: common(),
         plan_id: PLAN,
         out_contract_code: code.into(),
         user_display_name: Some("Zhang San".into()),

@@ -177,29 +177,20 @@ pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract,
     }))
 }
 
-pub async fn by_any_id(pool: &SqlitePool, id: &ContractId) -> Result<Option<Contract>, StoreError> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ?"))
-        .bind(id.as_str())
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .next()
-        .map(|r| read(&r))
-        .transpose()
-}
-
-pub async fn by_id(pool: &SqlitePool, mchid: &Mchid, id: &ContractId) -> Result<Option<Contract>, StoreError> {
-    sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM contracts WHERE contract_id = ? AND mchid = ?"
+/// The contract with this id; only the merchant's own when `mchid` is given.
+pub async fn by_id<'c>(
+    executor: impl sqlx::SqliteExecutor<'c>,
+    mchid: Option<&Mchid>,
+    id: &ContractId,
+) -> Result<Option<Contract>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM contracts WHERE contract_id = ?1 AND (?2 IS NULL OR mchid = ?2)"
     ))
     .bind(id.as_str())
-    .bind(mchid.as_str())
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .next()
-    .map(|r| read(&r))
-    .transpose()
+    .bind(mchid.map(|m| m.as_str()))
+    .fetch_all(executor)
+    .await?;
+    rows.first().map(read).transpose()
 }
 
 pub async fn by_code(
@@ -218,9 +209,8 @@ pub async fn by_code(
     .bind(code.as_str())
     .fetch_all(pool)
     .await?
-    .into_iter()
-    .next()
-    .map(|r| read(&r))
+    .first()
+    .map(read)
     .transpose()
 }
 
@@ -233,18 +223,9 @@ pub async fn terminate(
     now: OffsetDateTime,
 ) -> Result<Result<Contract, Refusal>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let Some(row) = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM contracts WHERE contract_id = ? AND mchid = ?"
-    ))
-    .bind(id.as_str())
-    .bind(mchid.as_str())
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .next() else {
+    let Some(old) = by_id(&mut *tx, Some(mchid), id).await? else {
         return Ok(Err(Refusal::NotTerminable));
     };
-    let old = read(&row)?;
     let (to, effect) = match transition(old.state, Event::Terminated(mode)) {
         Ok(t) => t,
         Err(refusal) => return Ok(Err(refusal)),
@@ -281,16 +262,9 @@ pub async fn agree(
     now: OffsetDateTime,
 ) -> Result<Result<Contract, Refusal>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let Some(row) = sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ?"))
-        .bind(id.as_str())
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .next()
-    else {
+    let Some(old) = by_id(&mut *tx, None, id).await? else {
         return Ok(Err(Refusal::SessionClosed));
     };
-    let old = read(&row)?;
     if now >= old.session.expires_at {
         return Ok(Err(Refusal::SessionClosed));
     }

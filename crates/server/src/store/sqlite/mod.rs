@@ -311,11 +311,11 @@ impl Store for SqliteStore {
     }
 
     async fn contract(&self, contract_id: &ContractId) -> Result<Option<Contract>, StoreError> {
-        contracts::by_any_id(&self.pool, contract_id).await
+        contracts::by_id(&self.pool, None, contract_id).await
     }
 
     async fn contract_by_id(&self, mchid: &Mchid, contract_id: &ContractId) -> Result<Option<Contract>, StoreError> {
-        contracts::by_id(&self.pool, mchid, contract_id).await
+        contracts::by_id(&self.pool, Some(mchid), contract_id).await
     }
 
     async fn contract_by_code(
