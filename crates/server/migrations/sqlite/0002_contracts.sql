@@ -34,7 +34,7 @@ CREATE TABLE contracts (
 CREATE UNIQUE INDEX contracts_one_signed_per_user ON contracts (plan_id, openid) WHERE state = 'SIGNED';
 
 CREATE TABLE contract_transitions (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           INTEGER PRIMARY KEY,
     contract_id  TEXT NOT NULL REFERENCES contracts(contract_id) ON DELETE CASCADE,
     event        TEXT NOT NULL,
     from_state   TEXT,
