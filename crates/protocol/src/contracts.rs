@@ -83,21 +83,17 @@ pub struct TerminateRequest {
     pub termination_note: String,
 }
 
-/// The contract object of both queries (§2.6). Absent values are omitted, never `null`.
+/// The contract object of both queries (§2.6): `mchid` + `appid` in Common mode, `sp_mchid` +
+/// `sp_appid` + `sub_mchid` [+ `sub_appid`] in Institutional mode. Absent values are omitted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contract {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub appid: Option<String>,
+    /// The institution's mchid (Institutional mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_mchid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sp_appid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_mchid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_appid: Option<String>,
+    #[serde(flatten)]
+    pub identity: Identity,
     pub contract_id: String,
     pub plan_id: i64,
     pub out_contract_code: String,

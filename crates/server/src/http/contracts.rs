@@ -313,7 +313,7 @@ pub fn contract_json(c: &Contract) -> wire::Contract {
     match &c.party {
         Party::Common { appid } => {
             out.mchid = Some(c.mchid.to_string());
-            out.appid = Some(appid.to_string());
+            out.identity = wire::Identity::common(appid.to_string());
         }
         Party::Institutional {
             sp_appid,
@@ -321,9 +321,11 @@ pub fn contract_json(c: &Contract) -> wire::Contract {
             sub_appid,
         } => {
             out.sp_mchid = Some(c.mchid.to_string());
-            out.sp_appid = Some(sp_appid.to_string());
-            out.sub_mchid = Some(sub_mchid.to_string());
-            out.sub_appid = sub_appid.as_ref().map(|a| a.to_string());
+            out.identity = wire::Identity::institutional(
+                sp_appid.to_string(),
+                sub_mchid.to_string(),
+                sub_appid.as_ref().map(|a| a.to_string()),
+            );
         }
     }
     out

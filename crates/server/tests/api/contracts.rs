@@ -59,8 +59,11 @@ async fn all_five_presign_modes_in_common_mode() {
     // The JSAPI contract, field by field (PROTOCOL.md §2.6 in Common mode).
     let by_code = c.query_contract_by_code("100001256", PLAN, &common()).await.unwrap();
     assert_eq!(by_code.mchid.as_deref(), Some(MCHID));
-    assert_eq!(by_code.appid.as_deref(), Some(APPID));
-    assert_eq!((by_code.sp_mchid.as_ref(), by_code.sub_mchid.as_ref()), (None, None));
+    assert_eq!(by_code.identity.appid.as_deref(), Some(APPID));
+    assert_eq!(
+        (by_code.sp_mchid.as_ref(), by_code.identity.sub_mchid.as_ref()),
+        (None, None)
+    );
     assert!(is_digits(&by_code.contract_id, 20));
     assert_eq!(by_code.plan_id, PLAN);
     assert_eq!(by_code.out_contract_code, "100001256");
@@ -175,10 +178,10 @@ async fn institutional_mode_shapes() {
         .await
         .unwrap();
     assert_eq!(got.sp_mchid.as_deref(), Some(MCHID));
-    assert_eq!(got.sp_appid.as_deref(), Some(APPID));
-    assert_eq!(got.sub_mchid.as_deref(), Some(SUB_MCHID));
-    assert_eq!(got.sub_appid.as_deref(), Some(SUB_APPID));
-    assert_eq!((got.mchid.as_ref(), got.appid.as_ref()), (None, None));
+    assert_eq!(got.identity.sp_appid.as_deref(), Some(APPID));
+    assert_eq!(got.identity.sub_mchid.as_deref(), Some(SUB_MCHID));
+    assert_eq!(got.identity.sub_appid.as_deref(), Some(SUB_APPID));
+    assert_eq!((got.mchid.as_ref(), got.identity.appid.as_ref()), (None, None));
     // sub_appid may be omitted on queries.
     let loose = Identity::institutional(APPID, SUB_MCHID, None);
     assert_eq!(c.query_contract(&got.contract_id, &loose).await.unwrap(), got);
