@@ -1,4 +1,8 @@
 use clap::Parser;
+
+/// mimalloc: glibc malloc/free took about 2.5 % of the server's CPU under the benchmark load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use papay::cli::{Cli, LogFormat};
 
 #[tokio::main]
