@@ -89,7 +89,7 @@ impl Settings {
         figment = figment.merge(
             Env::prefixed("PAPAY_")
                 .split("__")
-                .filter(|k| ENV_KEYS.contains(&k.as_str())),
+                .filter(|k| ENV_KEYS.iter().any(|known| k.as_str().eq_ignore_ascii_case(known))),
         );
         let raw: FileConfig = figment.extract().map_err(|e| figment_error(&file_label, e))?;
 
@@ -167,4 +167,41 @@ fn figment_error(file: &str, e: figment::Error) -> ConfigError {
         e.path.join(".")
     };
     ConfigError::new(file, field, e.kind.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The only test in this binary that touches `PAPAY_…` variables.
+    #[test]
+    fn environment_overrides_defaults_and_flags_override_environment() {
+        std::env::set_var("PAPAY_LISTEN", "127.0.0.1:9999");
+        std::env::set_var("PAPAY_NOTIFY__ALLOW_PRIVATE_TARGETS", "false");
+        std::env::set_var("PAPAY_REPLAY_PROTECTION", "true");
+        let from_env = Settings::load(None, &Overrides::default());
+        let flagged = Settings::load(
+            None,
+            &Overrides {
+                listen: Some("127.0.0.1:7777".into()),
+                ..Overrides::default()
+            },
+        );
+        for var in [
+            "PAPAY_LISTEN",
+            "PAPAY_NOTIFY__ALLOW_PRIVATE_TARGETS",
+            "PAPAY_REPLAY_PROTECTION",
+        ] {
+            std::env::remove_var(var);
+        }
+        let from_env = from_env.unwrap();
+        assert_eq!(from_env.listen.to_string(), "127.0.0.1:9999");
+        assert!(!from_env.notify.allow_private_targets);
+        assert!(from_env.replay_protection);
+        assert_eq!(flagged.unwrap().listen.to_string(), "127.0.0.1:7777");
+        assert_eq!(
+            Settings::load(None, &Overrides::default()).unwrap().listen.to_string(),
+            DEFAULT_LISTEN
+        );
+    }
 }
