@@ -27,10 +27,11 @@ addr=$(sed -n 's|^papay listening on http://||p' "$work/out")
 
 sign=$("$gen" --mode sign --seconds "$secs")
 sign_rps=${sign#sign_rps=}
-# Enough pre-signed requests for the window at the sign rate (the server cannot beat it).
+# Enough pre-signed requests for the window at the sign rate (the server cannot beat it);
+# 8 connections keep both cores busy without queueing more than needed.
 count=$(( sign_rps * secs * 12 / 10 + 1000 ))
-query=$("$gen" --mode query --addr "$addr" --seconds "$secs" --creds "$work/creds" --count "$count")
-presign=$("$gen" --mode presign --addr "$addr" --seconds "$secs" --creds "$work/creds" --count "$count")
+query=$("$gen" --mode query --addr "$addr" --seconds "$secs" --creds "$work/creds" --count "$count" --concurrency 8)
+presign=$("$gen" --mode presign --addr "$addr" --seconds "$secs" --creds "$work/creds" --count "$count" --concurrency 8)
 echo "$sign"
 echo "$query"
 echo "$presign"
