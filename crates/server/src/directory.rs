@@ -45,12 +45,6 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
             }
         }
     }
-
-    fn clear(&self) {
-        if let Ok(mut entries) = self.entries.write() {
-            entries.clear();
-        }
-    }
 }
 
 pub struct Directory {
@@ -89,11 +83,5 @@ impl Directory {
         let found = self.store.plan(plan_id).await?.map(Arc::new);
         self.plans.put(plan_id, found.clone());
         Ok(found)
-    }
-
-    /// Forgets everything cached, e.g. after this instance changed a merchant or plan.
-    pub fn invalidate(&self) {
-        self.merchants.clear();
-        self.plans.clear();
     }
 }

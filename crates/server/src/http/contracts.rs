@@ -220,6 +220,19 @@ fn path_value(p: Result<Path<String>, PathRejection>, field: &'static str) -> Re
         .map_err(|_| ApiError::param_field(field, "path", format!("{field} is not valid UTF-8")))
 }
 
+/// The `{contract_id}` path segment (also used by the control API).
+pub fn contract_id_path(p: Result<Path<String>, PathRejection>) -> Result<ContractId, ApiError> {
+    ContractId::parse("contract_id", &path_value(p, "contract_id")?)
+        .map_err(|e| ApiError::from_contract(e.into(), "path"))
+}
+
+/// The identity a query names, checked against the caller's AppID and sub-merchant bindings.
+fn asked_party(input: &Input, merchant: &Merchant, location: &str) -> Result<Party, ApiError> {
+    let asked = party(input, &merchant.mchid).map_err(|e| ApiError::from_contract(e.into(), location))?;
+    check_party(merchant, &asked).map_err(|e| ApiError::from_contract(e, location))?;
+    Ok(asked)
+}
+
 /// The contract if it is the caller's and the identity matches; otherwise CONTRACT_NOT_EXIST.
 fn visible(contract: Option<Contract>, asked: &Party) -> Result<Contract, ApiError> {
     contract
@@ -233,11 +246,8 @@ pub async fn by_id(
     id: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<wire::Contract>, ApiError> {
-    let id = ContractId::parse("contract_id", &path_value(id, "contract_id")?)
-        .map_err(|e| ApiError::from_contract(e.into(), "path"))?;
-    let input = Input::query(query.as_deref());
-    let asked = party(&input, &auth.merchant.mchid).map_err(|e| ApiError::from_contract(e.into(), "query"))?;
-    check_party(&auth.merchant, &asked).map_err(|e| ApiError::from_contract(e, "query"))?;
+    let id = contract_id_path(id)?;
+    let asked = asked_party(&Input::query(query.as_deref()), &auth.merchant, "query")?;
     let contract = visible(state.store().contract_by_id(&auth.merchant.mchid, &id).await?, &asked)?;
     Ok(Json(contract_json(&contract)))
 }
@@ -271,8 +281,7 @@ pub async fn terminate(
     id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let id = ContractId::parse("contract_id", &path_value(id, "contract_id")?)
-        .map_err(|e| ApiError::from_contract(e.into(), "path"))?;
+    let id = contract_id_path(id)?;
     let input = Input::body(&body)?;
     let body_err = |e: ContractError| ApiError::from_contract(e, "body");
     let asked = party(&input, &auth.merchant.mchid).map_err(|e| body_err(e.into()))?;

@@ -6,12 +6,12 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
 
-use super::contracts::contract_json;
+use super::contracts::{contract_id_path, contract_json};
 use super::error::ApiError;
 use super::input::Input;
 use super::AppState;
 use crate::domain::contract::Refusal;
-use crate::domain::values::{ContractId, OpenId};
+use crate::domain::values::OpenId;
 
 /// `POST /papay/control/contracts/{contract_id}/agree` with optional `{"openid": "…"}`: the
 /// user agrees on the signing page. Answers the contract as the query API would show it.
@@ -20,14 +20,7 @@ pub async fn agree(
     id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Result<Json<papay_protocol::contracts::Contract>, ApiError> {
-    let Ok(Path(id)) = id else {
-        return Err(ApiError::param_field(
-            "contract_id",
-            "path",
-            "contract_id is not valid UTF-8",
-        ));
-    };
-    let id = ContractId::parse("contract_id", &id).map_err(|e| ApiError::from_contract(e.into(), "path"))?;
+    let id = contract_id_path(id)?;
     let input = if body.is_empty() {
         Input::query(None)
     } else {
