@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::{ConfigError, Settings};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::merchant::Merchant;
-use crate::http::{router, AppState};
+use crate::http::{router, AppState, ControlAccess};
 use crate::provision::credentials::CredentialError;
 use crate::provision::demo::{self, DemoInfo};
 use crate::provision::{self, ProvisionError};
@@ -90,7 +90,11 @@ impl App {
             source,
         })?;
         let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
-        let state = AppState::new(store, clock, settings.replay_protection, base_url.clone());
+        let control = ControlAccess {
+            open_without_token: settings.listen.ip().is_loopback(),
+            admin_token: settings.control_token.clone(),
+        };
+        let state = AppState::new(store, clock, settings.replay_protection, base_url.clone(), control);
         Ok(App {
             listener,
             router: router(state),

@@ -76,6 +76,14 @@ impl Directory {
         Ok(found)
     }
 
+    /// The merchant as stored right now (the control API reads its own writes through this),
+    /// refreshing the cached copy.
+    pub async fn fresh_merchant(&self, mchid: &Mchid) -> Result<Option<Arc<Merchant>>, StoreError> {
+        let found = self.store.merchant(mchid).await?.map(Arc::new);
+        self.merchants.put(mchid.as_str().to_string(), found.clone());
+        Ok(found)
+    }
+
     pub async fn plan(&self, plan_id: PlanId) -> Result<Option<Arc<Plan>>, StoreError> {
         if let Some(hit) = self.plans.get(&plan_id) {
             return Ok(hit);

@@ -13,6 +13,8 @@ pub struct FileConfig {
     /// Refuse a reused `nonce_str` within the 5-minute window (off: the real service documents none).
     #[serde(default)]
     pub replay_protection: bool,
+    /// Bearer token for the control API (needed when papay listens beyond loopback).
+    pub control_token: Option<String>,
     #[serde(default)]
     pub notify: NotifyConfig,
     #[serde(default)]

@@ -51,6 +51,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub replay_protection: bool,
+    /// Bearer token of the control API's administrator (required off loopback).
+    pub control_token: Option<secrecy::SecretString>,
     pub notify: NotifySettings,
     /// Merchants and plans to provision; `None` means "bootstrap the demo merchant".
     pub provisioning: Option<Provisioning>,
@@ -64,8 +66,9 @@ pub struct NotifySettings {
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "papay-data";
-const ENV_KEYS: [&str; 6] = [
+const ENV_KEYS: [&str; 7] = [
     "listen",
+    "control_token",
     "public_url",
     "data_dir",
     "database_url",
@@ -144,6 +147,17 @@ impl Settings {
             data_dir,
             database_url,
             replay_protection: raw.replay_protection,
+            control_token: match raw.control_token.as_deref().map(str::trim) {
+                None => None,
+                Some(t) if t.len() >= 16 => Some(secrecy::SecretString::from(t.to_string())),
+                Some(_) => {
+                    return Err(ConfigError::new(
+                        &file_label,
+                        "control_token",
+                        "must be at least 16 characters",
+                    ))
+                }
+            },
             notify,
             provisioning,
         })

@@ -177,6 +177,7 @@ fn merchant(ctx: &Ctx<'_>, m: &MerchantConfig) -> Result<MerchantProvision, Conf
             platform_keys,
             appids,
             sub_merchants,
+            sandbox: Default::default(),
         },
         generate,
     })

@@ -84,8 +84,8 @@ pub enum Event {
     UserOpened,
     /// The user agrees.
     UserAgreed,
-    /// Signing is refused (user declines, IP mismatch, already signed under the plan).
-    SigningFailed,
+    /// Signing is refused, for the reason given.
+    SigningFailed(SignFailure),
     /// The signing session reached its `expired_time`.
     SessionExpired,
     /// Termination accepted but not final (only through fault injection).
@@ -96,12 +96,40 @@ pub enum Event {
     Deleted,
 }
 
+/// Why signing ended in SIGNFAIL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignFailure {
+    /// The user pressed Decline.
+    Declined,
+    /// The user's IP is not the pre-sign's `user_client_ip` (WeChat's risk check).
+    ClientIpMismatch,
+    /// Another WeChat user than the pre-sign's `openid` tried to sign.
+    OpenIdMismatch,
+    /// The user already holds a SIGNED contract under the plan (§4 DECISION).
+    AlreadySigned,
+}
+
+impl SignFailure {
+    /// What the signing page tells the user.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SignFailure::Declined => "You declined the authorization.",
+            SignFailure::ClientIpMismatch => "Signing was refused: your network address does not match the merchant's.",
+            SignFailure::OpenIdMismatch => "Signing was refused: this link was issued to another WeChat user.",
+            SignFailure::AlreadySigned => "You already have an auto-debit contract under this plan.",
+        }
+    }
+}
+
 impl Event {
-    pub const ALL: [Event; 10] = [
+    pub const ALL: [Event; 13] = [
         Event::PresignRenewed,
         Event::UserOpened,
         Event::UserAgreed,
-        Event::SigningFailed,
+        Event::SigningFailed(SignFailure::Declined),
+        Event::SigningFailed(SignFailure::ClientIpMismatch),
+        Event::SigningFailed(SignFailure::OpenIdMismatch),
+        Event::SigningFailed(SignFailure::AlreadySigned),
         Event::SessionExpired,
         Event::TerminationStarted,
         Event::Terminated(TerminationMode::User),
@@ -109,6 +137,25 @@ impl Event {
         Event::Terminated(TerminationMode::Platform),
         Event::Deleted,
     ];
+
+    /// The event's name in a contract's transition history.
+    pub fn label(self) -> &'static str {
+        match self {
+            Event::PresignRenewed => "PRESIGN_RENEWED",
+            Event::UserOpened => "USER_OPENED",
+            Event::UserAgreed => "USER_AGREED",
+            Event::SigningFailed(SignFailure::Declined) => "USER_DECLINED",
+            Event::SigningFailed(SignFailure::ClientIpMismatch) => "SIGNING_FAILED_CLIENT_IP",
+            Event::SigningFailed(SignFailure::OpenIdMismatch) => "SIGNING_FAILED_OPENID",
+            Event::SigningFailed(SignFailure::AlreadySigned) => "SIGNING_FAILED_ALREADY_SIGNED",
+            Event::SessionExpired => "SESSION_EXPIRED",
+            Event::TerminationStarted => "TERMINATION_STARTED",
+            Event::Terminated(TerminationMode::User) => "TERMINATED_BY_USER",
+            Event::Terminated(TerminationMode::Merchant) => "TERMINATED_BY_MERCHANT",
+            Event::Terminated(TerminationMode::Platform) => "TERMINATED_BY_PLATFORM",
+            Event::Deleted => "DELETED",
+        }
+    }
 }
 
 /// What a transition asks the outside world to do.
@@ -130,6 +177,10 @@ pub enum Refusal {
     NotTerminable,
     /// The signing session is over (signed, failed, terminated or deleted).
     SessionClosed,
+    /// The signing session reached its `expired_time` (or was replaced by a newer pre-sign).
+    SessionExpired,
+    /// No signing session has this token.
+    UnknownSession,
 }
 
 /// The state machine of §4: the one place that decides which events apply where.
@@ -141,9 +192,9 @@ pub fn transition(from: ContractState, event: Event) -> Result<(ContractState, E
         (_, Event::PresignRenewed) => Err(Refusal::ContractExisted),
         (NotSign | Signing, Event::UserOpened) => Ok((Signing, Effect::None)),
         (NotSign | Signing, Event::UserAgreed) => Ok((Signed, Effect::NotifySigned)),
-        (NotSign | Signing, Event::SigningFailed) => Ok((SignFail, Effect::None)),
+        (NotSign | Signing, Event::SigningFailed(_)) => Ok((SignFail, Effect::None)),
         (NotSign | Signing, Event::SessionExpired) => Ok((NotSign, Effect::None)),
-        (_, Event::UserOpened | Event::UserAgreed | Event::SigningFailed | Event::SessionExpired) => {
+        (_, Event::UserOpened | Event::UserAgreed | Event::SigningFailed(_) | Event::SessionExpired) => {
             Err(Refusal::SessionClosed)
         }
         (Signed, Event::TerminationStarted) => Ok((Terminating, Effect::None)),
@@ -270,6 +321,120 @@ pub struct Contract {
     pub termination_note: Option<TerminationNote>,
 }
 
+/// What the simulated WeChat user does with a signing session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserAction {
+    /// Opens the signing page (or the session in the APP / mini program).
+    Open,
+    /// Agrees as `openid`, from `client_ip` (`None`: from wherever the pre-sign expected).
+    Agree {
+        openid: OpenId,
+        client_ip: Option<ClientIp>,
+    },
+    Decline,
+    /// Lets the session run out now (test-control API).
+    Expire,
+}
+
+/// A contract after an event, and what the event asks of the outside world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub contract: Contract,
+    pub event: Event,
+    pub effect: Effect,
+}
+
+impl Change {
+    /// Whether anything was changed (re-opening an open page changes nothing).
+    pub fn is_noop(&self, before: &Contract) -> bool {
+        &self.contract == before
+    }
+}
+
+impl Contract {
+    /// Whether the signing session still accepts the user at `now`.
+    pub fn session_live(&self, now: OffsetDateTime) -> bool {
+        matches!(self.state, ContractState::NotSign | ContractState::Signing) && now < self.session.expires_at
+    }
+
+    /// The event a user action amounts to at `now`, or why the session refuses it.
+    pub fn user_event(&self, action: &UserAction, now: OffsetDateTime) -> Result<Event, Refusal> {
+        if !matches!(self.state, ContractState::NotSign | ContractState::Signing) {
+            return Err(Refusal::SessionClosed);
+        }
+        if now >= self.session.expires_at {
+            return Err(Refusal::SessionExpired);
+        }
+        Ok(match action {
+            UserAction::Open => Event::UserOpened,
+            UserAction::Decline => Event::SigningFailed(SignFailure::Declined),
+            UserAction::Expire => Event::SessionExpired,
+            UserAction::Agree { openid, client_ip } => {
+                if self.openid.as_ref().is_some_and(|o| o != openid) {
+                    Event::SigningFailed(SignFailure::OpenIdMismatch)
+                } else if let (Some(expected), Some(actual)) = (&self.session.user_client_ip, client_ip) {
+                    if expected.same_address(actual) {
+                        Event::UserAgreed
+                    } else {
+                        Event::SigningFailed(SignFailure::ClientIpMismatch)
+                    }
+                } else {
+                    Event::UserAgreed
+                }
+            }
+        })
+    }
+
+    /// The contract after `event` at `now`: the state from [`transition`] plus the fields the
+    /// event sets. `signer` is the agreeing user (agreement events); `validity_days` is the
+    /// plan's contract validity; `note` goes with a termination.
+    pub fn apply(
+        &self,
+        event: Event,
+        now: OffsetDateTime,
+        signer: Option<&OpenId>,
+        validity_days: u32,
+        note: Option<&TerminationNote>,
+    ) -> Result<Change, Refusal> {
+        let (state, effect) = transition(self.state, event)?;
+        let now = now.replace_nanosecond(0).unwrap_or(now);
+        let mut next = Contract { state, ..self.clone() };
+        match event {
+            Event::UserAgreed => {
+                next.signed_time = Some(now);
+                next.expired_time = Some(now + time::Duration::days(i64::from(validity_days)));
+                next.openid = signer.cloned().or(next.openid);
+            }
+            Event::SigningFailed(SignFailure::AlreadySigned) => next.openid = signer.cloned().or(next.openid),
+            Event::SessionExpired => next.session.expires_at = next.session.expires_at.min(now),
+            Event::Terminated(mode) => {
+                next.terminated_time = Some(now);
+                next.termination_mode = Some(mode);
+                next.termination_note = note.cloned();
+            }
+            Event::PresignRenewed
+            | Event::UserOpened
+            | Event::SigningFailed(_)
+            | Event::TerminationStarted
+            | Event::Deleted => {}
+        }
+        Ok(Change {
+            contract: next,
+            event,
+            effect,
+        })
+    }
+
+    /// The state a reader sees at `now`: a SIGNING contract whose session ran out reads NOTSIGN
+    /// (§4: the expired-session case keeps NOTSIGN), whether or not anyone has touched it since.
+    pub fn observed(mut self, now: OffsetDateTime) -> Contract {
+        if self.state == ContractState::Signing && now >= self.session.expires_at {
+            self.state = ContractState::NotSign;
+        }
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ContractState::*;
@@ -293,7 +458,7 @@ mod tests {
                     NotSign | Signing => Ok((Signed, Effect::NotifySigned)),
                     _ => Err(Refusal::SessionClosed),
                 },
-                Event::SigningFailed => match from {
+                Event::SigningFailed(_) => match from {
                     NotSign | Signing => Ok((SignFail, Effect::None)),
                     _ => Err(Refusal::SessionClosed),
                 },
@@ -318,7 +483,7 @@ mod tests {
                 pairs += 1;
             }
         }
-        assert_eq!(pairs, 70);
+        assert_eq!(pairs, 91);
     }
 
     #[test]

@@ -29,7 +29,9 @@ impl From<Refusal> for ContractError {
     fn from(r: Refusal) -> Self {
         match r {
             Refusal::ContractExisted => ContractError::ContractExisted,
-            Refusal::NotTerminable | Refusal::SessionClosed => ContractError::ContractNotExist,
+            Refusal::NotTerminable | Refusal::SessionClosed | Refusal::SessionExpired | Refusal::UnknownSession => {
+                ContractError::ContractNotExist
+            }
         }
     }
 }

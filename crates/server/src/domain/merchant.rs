@@ -23,6 +23,31 @@ pub struct Merchant {
     pub platform_keys: Vec<PlatformKey>,
     pub appids: Vec<AppId>,
     pub sub_merchants: Vec<SubMerchant>,
+    /// What the test-control API set for this merchant; kept by the store, never provisioned.
+    pub sandbox: SandboxState,
+}
+
+/// How a merchant's control-API token is stored and looked up: SHA-256, hex.
+pub fn control_token_digest(token: &str) -> String {
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()))
+}
+
+/// A merchant's test-control settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SandboxState {
+    /// `None`: real time.
+    pub clock: Option<crate::domain::clock::VirtualClock>,
+    /// Whether any injected fault is pending (so calls without one skip the fault lookup).
+    pub faults_pending: bool,
+    /// Created through the control API, deletable through it.
+    pub throwaway: bool,
+}
+
+impl Merchant {
+    /// The merchant's time at real time `real`.
+    pub fn now(&self, real: time::OffsetDateTime) -> time::OffsetDateTime {
+        crate::domain::clock::merchant_now(self.sandbox.clock.as_ref(), real)
+    }
 }
 
 /// What verifies a merchant's request signatures.
@@ -213,6 +238,7 @@ mod tests {
             platform_keys: vec![old.clone(), new.clone()],
             appids: vec![],
             sub_merchants: vec![],
+            sandbox: SandboxState::default(),
         };
         let pick = |r: Option<&str>| {
             let k = merchant.signing_key(r).unwrap();

@@ -27,6 +27,7 @@ macro_rules! string_newtype {
 pub mod clock;
 pub mod contract;
 pub mod error;
+pub mod fault;
 pub mod ids;
 pub mod merchant;
 pub mod presign;

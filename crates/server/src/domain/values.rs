@@ -144,6 +144,25 @@ impl ClientIp {
             .map_err(|_| FieldError::new(field, "must be an IPv4 or IPv6 address"))?;
         Ok(ClientIp(s.to_string()))
     }
+
+    /// Compares as addresses, so `::ffff:1.2.3.4` is `1.2.3.4` and IPv6 spellings agree.
+    pub fn same_address(&self, other: &ClientIp) -> bool {
+        let canonical = |ip: &ClientIp| {
+            ip.0.parse::<std::net::IpAddr>().ok().map(|a| match a {
+                std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, std::net::IpAddr::V4),
+                v4 => v4,
+            })
+        };
+        canonical(self).is_some() && canonical(self) == canonical(other)
+    }
+
+    pub fn from_addr(addr: std::net::IpAddr) -> Self {
+        let addr = match addr {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        ClientIp(addr.to_string())
+    }
 }
 
 impl ContractId {

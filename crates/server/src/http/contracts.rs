@@ -12,7 +12,7 @@ use papay_protocol::time_format::{parse_rfc3339, rfc3339_beijing};
 use super::auth::Authenticated;
 use super::error::ApiError;
 use super::input::Input;
-use super::AppState;
+use super::{links, AppState};
 use crate::domain::contract::{Channel, Contract, Party, TerminationMode};
 use crate::domain::error::ContractError;
 use crate::domain::ids::{AppId, Mchid, PlanId};
@@ -148,16 +148,8 @@ async fn presign(state: &AppState, merchant: &Merchant, channel: Channel, body: 
     check_party(merchant, &req.party).map_err(body_err)?;
     let plan = state.directory().plan(req.plan_id).await?;
     check_plan(merchant, plan.as_deref(), &req.party, req.plan_id).map_err(body_err)?;
-    let contract = new_contract(merchant, req, state.clock().now()).map_err(body_err)?;
+    let contract = new_contract(merchant, req, merchant.now(state.clock().now())).map_err(body_err)?;
     state.store().presign(&contract).await?.map_err(|r| body_err(r.into()))
-}
-
-fn session_link(state: &AppState, page: &str, contract: &Contract) -> String {
-    format!(
-        "{}/global/papay/contracts/{page}?os_session_id={}",
-        state.public_url(),
-        contract.session.token
-    )
 }
 
 pub async fn miniprogram(
@@ -189,7 +181,7 @@ pub async fn h5(
 ) -> Result<Json<wire::SignUrl>, ApiError> {
     let c = presign(&state, &auth.merchant, Channel::H5, &body).await?;
     Ok(Json(wire::SignUrl {
-        sign_url: session_link(&state, "login", &c),
+        sign_url: links::sign_url(state.public_url(), c.session.token.as_str()),
     }))
 }
 
@@ -200,7 +192,7 @@ pub async fn jsapi(
 ) -> Result<Json<wire::SignUrl>, ApiError> {
     let c = presign(&state, &auth.merchant, Channel::Jsapi, &body).await?;
     Ok(Json(wire::SignUrl {
-        sign_url: session_link(&state, "login", &c),
+        sign_url: links::sign_url(state.public_url(), c.session.token.as_str()),
     }))
 }
 
@@ -211,7 +203,7 @@ pub async fn web(
 ) -> Result<Json<wire::ShowCodeUrl>, ApiError> {
     let c = presign(&state, &auth.merchant, Channel::Web, &body).await?;
     Ok(Json(wire::ShowCodeUrl {
-        show_code_url: session_link(&state, "sessions/show_code", &c),
+        show_code_url: links::show_code_url(state.public_url(), c.session.token.as_str()),
     }))
 }
 
@@ -249,7 +241,9 @@ pub async fn by_id(
     let id = contract_id_path(id)?;
     let asked = asked_party(&Input::query(query.as_deref()), &auth.merchant, "query")?;
     let contract = visible(state.store().contract_by_id(&auth.merchant.mchid, &id).await?, &asked)?;
-    Ok(Json(contract_json(&contract)))
+    Ok(Json(contract_json(
+        &contract.observed(auth.merchant.now(state.clock().now())),
+    )))
 }
 
 pub async fn by_code(
@@ -272,7 +266,10 @@ pub async fn by_code(
         .store()
         .contract_by_code(&auth.merchant.mchid, asked.sub_mchid(), plan_id, &code)
         .await?;
-    Ok(Json(contract_json(&visible(found, &asked)?)))
+    let contract = visible(found, &asked)?;
+    Ok(Json(contract_json(
+        &contract.observed(auth.merchant.now(state.clock().now())),
+    )))
 }
 
 pub async fn terminate(
@@ -293,7 +290,7 @@ pub async fn terminate(
     check_party(&auth.merchant, &asked).map_err(body_err)?;
     let mchid = &auth.merchant.mchid;
     visible(state.store().contract_by_id(mchid, &id).await?, &asked)?;
-    let now = state.clock().now();
+    let now = auth.merchant.now(state.clock().now());
     state
         .store()
         .terminate(mchid, &id, TerminationMode::Merchant, Some(&note), now)

@@ -47,6 +47,8 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 500 `SYSTEMERROR`: papay itself failed; the cause is logged, never sent.
     System,
+    /// 429 `RATE_LIMITED` (injected through the control API).
+    RateLimited,
 }
 
 /// The internal error number carried after the last `-` of the `Request-ID` header.
@@ -77,6 +79,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::System => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -90,6 +93,7 @@ impl ApiError {
             ApiError::NotFound => "NOT_FOUND",
             ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ApiError::System => "SYSTEMERROR",
+            ApiError::RateLimited => "RATE_LIMITED",
         }
     }
 
@@ -104,6 +108,7 @@ impl ApiError {
                 ApiError::NoAuth(_) => 6,
                 ApiError::ContractExisted => 7,
                 ApiError::ContractNotExist => 8,
+                ApiError::RateLimited => 9,
             }
     }
 
@@ -140,6 +145,11 @@ impl ApiError {
             ),
             ApiError::System => (
                 lang.pick("系统错误，请稍后重试", "System error, please retry later")
+                    .into(),
+                None,
+            ),
+            ApiError::RateLimited => (
+                lang.pick("请求频率超过限制，请稍后重试", "Too many requests, please retry later")
                     .into(),
                 None,
             ),

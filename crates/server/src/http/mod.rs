@@ -3,11 +3,12 @@
 
 pub mod auth;
 mod certificates;
-mod contracts;
-mod control;
+pub(crate) mod contracts;
+pub mod control;
 pub mod error;
 mod input;
 pub mod lang;
+pub mod links;
 mod replay;
 pub mod request_id;
 mod transport;
@@ -36,12 +37,37 @@ struct Inner {
     clock: Arc<dyn Clock>,
     replay: Option<NonceCache>,
     public_url: String,
+    control: ControlAccess,
+}
+
+/// Who may use the control API: everyone when papay listens on loopback only, else holders
+/// of the admin token (or of a merchant's own token).
+#[derive(Debug, Clone)]
+pub struct ControlAccess {
+    pub open_without_token: bool,
+    pub admin_token: Option<secrecy::SecretString>,
+}
+
+impl ControlAccess {
+    pub fn is_admin(&self, token: &str) -> bool {
+        use secrecy::ExposeSecret;
+        self.admin_token.as_ref().is_some_and(|t| {
+            aws_lc_rs::constant_time::verify_slices_are_equal(t.expose_secret().as_bytes(), token.as_bytes()).is_ok()
+        })
+    }
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, replay_protection: bool, public_url: String) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        replay_protection: bool,
+        public_url: String,
+        control: ControlAccess,
+    ) -> Self {
         AppState(Arc::new(Inner {
             public_url,
+            control,
             directory: Directory::new(store.clone()),
             store,
             clock,
@@ -61,6 +87,9 @@ impl AppState {
     /// Base of the links papay hands out (no trailing slash).
     pub fn public_url(&self) -> &str {
         &self.0.public_url
+    }
+    pub fn control(&self) -> &ControlAccess {
+        &self.0.control
     }
     fn replay(&self) -> Option<&NonceCache> {
         self.0.replay.as_ref()
@@ -99,7 +128,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(apiv3)
         .route("/healthz", get(healthz))
-        .route("/papay/control/contracts/{contract_id}/agree", post(control::agree))
+        .merge(control::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn(request_id::middleware))

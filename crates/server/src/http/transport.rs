@@ -1,6 +1,8 @@
 //! The APIv3 transport around every `/v3/` and `/hk/v3/` route: read the body (bounded),
 //! authenticate, run the handler, then sign the answer (errors included) with the
-//! merchant's platform key per PROTOCOL.md §1.4.
+//! merchant's platform key per PROTOCOL.md §1.4. Faults injected through the control API
+//! (docs/control-api.md) act here, after authentication, so they hit exactly the calls a
+//! merchant makes.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
@@ -18,7 +20,9 @@ use super::auth::authenticate;
 use super::error::ApiError;
 use super::lang::{with_lang, Lang};
 use super::AppState;
+use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::merchant::Merchant;
+use papay_protocol::nonce::random_bytes;
 
 /// Largest request body accepted on APIv3 routes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -49,25 +53,76 @@ async fn handle(state: AppState, request: Request, next: Next) -> Response {
         .get(WECHATPAY_SERIAL)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let mut probe = false;
     let (response, merchant) = match authenticate(&state, parts.method.as_str(), &target, &parts.headers, &body).await {
         Ok(auth) => {
             let merchant = auth.merchant.clone();
-            parts.extensions.insert(auth);
-            (
-                next.run(Request::from_parts(parts, Body::from(body))).await,
-                Some(merchant),
-            )
+            let fault = match take_fault(&state, &merchant, parts.uri.path()).await {
+                Ok(f) => f,
+                Err(e) => return sign(&state, e.into_response(), &merchant, requested_key.as_deref(), false).await,
+            };
+            let response = match fault.map(|f| (f.kind, f.latency_ms)) {
+                Some((FaultKind::SystemError, _)) => ApiError::System.into_response(),
+                Some((FaultKind::RateLimited, _)) => ApiError::RateLimited.into_response(),
+                other => {
+                    if let Some((FaultKind::Latency, ms)) = other {
+                        tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
+                    }
+                    probe = matches!(other, Some((FaultKind::SignTest, _)));
+                    parts.extensions.insert(auth);
+                    next.run(Request::from_parts(parts, Body::from(body))).await
+                }
+            };
+            (response, Some(merchant))
         }
         Err(rejection) => (rejection.error.into_response(), rejection.merchant),
     };
     match merchant {
-        Some(m) => sign(&state, response, &m, requested_key.as_deref()).await,
+        Some(m) => sign(&state, response, &m, requested_key.as_deref(), probe).await,
         None => response,
     }
 }
 
+/// The fault injected into this call, if the merchant has one pending for its endpoint.
+async fn take_fault(state: &AppState, merchant: &Merchant, path: &str) -> Result<Option<Fault>, ApiError> {
+    if !merchant.sandbox.faults_pending {
+        return Ok(None);
+    }
+    let Some(endpoint) = fault_endpoint(path) else {
+        return Ok(None);
+    };
+    Ok(state.store().take_fault(&merchant.mchid, endpoint).await?)
+}
+
+/// Which fault-injection endpoint an APIv3 path is.
+fn fault_endpoint(path: &str) -> Option<FaultEndpoint> {
+    let last = path.rsplit('/').next()?;
+    Some(match last {
+        "certificates" => FaultEndpoint::Certificates,
+        "terminate" => FaultEndpoint::TerminateContract,
+        _ => {
+            if let Some(e) = FaultEndpoint::parse(last).filter(|e| *e != FaultEndpoint::Any) {
+                e
+            } else if path.contains("/papay/contracts/out-contract-code/") {
+                FaultEndpoint::QueryContractByCode
+            } else if path.contains("/papay/contracts/") {
+                FaultEndpoint::QueryContract
+            } else {
+                return None;
+            }
+        }
+    })
+}
+
 /// Adds `Wechatpay-*` headers signed over the exact body bytes sent.
-async fn sign(state: &AppState, response: Response, merchant: &Merchant, requested_key: Option<&str>) -> Response {
+/// With `probe`, the signature is a deliberately invalid `WECHATPAY/SIGNTEST/` one (§1.4).
+async fn sign(
+    state: &AppState,
+    response: Response,
+    merchant: &Merchant,
+    requested_key: Option<&str>,
+    probe: bool,
+) -> Response {
     let (mut parts, body) = response.into_parts();
     let Ok(body) = to_bytes(body, usize::MAX).await else {
         return ApiError::System.into_response();
@@ -79,7 +134,15 @@ async fn sign(state: &AppState, response: Response, merchant: &Merchant, request
     let timestamp = state.clock().now().unix_timestamp().to_string();
     let nonce = papay_protocol::nonce::response_nonce();
     let message = response_signing_string(&timestamp, &nonce, &body);
-    let Ok(signature) = key.key.private_key.sign_base64(&message) else {
+    let signed = if probe {
+        Ok(format!(
+            "WECHATPAY/SIGNTEST/{}",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, random_bytes::<192>())
+        ))
+    } else {
+        key.key.private_key.sign_base64(&message)
+    };
+    let Ok(signature) = signed else {
         tracing::error!(mchid = %merchant.mchid, "signing the answer failed");
         return ApiError::System.into_response();
     };

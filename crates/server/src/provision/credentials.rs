@@ -55,6 +55,8 @@ pub enum CredentialError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Pki(#[from] PkiError),
+    #[error("generated credentials are unusable: {0}")]
+    Invalid(String),
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }

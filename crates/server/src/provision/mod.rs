@@ -3,6 +3,7 @@
 
 pub mod credentials;
 pub mod demo;
+pub mod throwaway;
 
 use papay_protocol::keys::PrivateKey;
 use papay_protocol::pki::Certificate;

@@ -8,10 +8,48 @@ use async_trait::async_trait;
 
 use time::OffsetDateTime;
 
-use crate::domain::contract::{Contract, Refusal, TerminationMode};
+use crate::domain::clock::VirtualClock;
+use crate::domain::contract::{Contract, ContractState, Refusal, TerminationMode, UserAction};
+use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::{Mchid, PlanId};
 use crate::domain::merchant::{Merchant, Plan};
-use crate::domain::values::{ContractId, OpenId, OutContractCode, TerminationNote};
+use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
+
+/// A signing link's session as the store knows it.
+#[derive(Debug, Clone)]
+pub enum SessionLookup {
+    /// The contract's current session.
+    Current(Contract),
+    /// A session a newer pre-sign of the same code replaced.
+    Replaced(Contract),
+}
+
+/// One line of a contract's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub event: String,
+    pub from: Option<ContractState>,
+    pub to: ContractState,
+    pub at: OffsetDateTime,
+}
+
+/// Which of a merchant's contracts to list (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct ContractFilter {
+    pub state: Option<ContractState>,
+    pub plan_id: Option<PlanId>,
+    pub out_contract_code: Option<OutContractCode>,
+    pub limit: u32,
+}
+
+/// What deleting a merchant did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    Deleted,
+    NotFound,
+    /// Only throwaway merchants can be deleted; configured ones come back at the next start.
+    NotThrowaway,
+}
 
 pub use sqlite::SqliteStore;
 
@@ -30,6 +68,8 @@ pub enum StoreError {
 pub enum Origin {
     Config,
     Demo,
+    /// A throwaway merchant made through the control API.
+    Sandbox,
 }
 
 impl Origin {
@@ -37,6 +77,7 @@ impl Origin {
         match self {
             Origin::Config => "config",
             Origin::Demo => "demo",
+            Origin::Sandbox => "sandbox",
         }
     }
 }
@@ -84,15 +125,65 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> Result<Result<Contract, Refusal>, StoreError>;
 
-    /// The user agrees on the signing page: SIGNED with `signed_time = now` and the contract's
-    /// expiry, and a `PAPAY.SIGN` notification, in one transaction; SIGNFAIL instead when the
-    /// openid already holds a SIGNED contract under the plan. Refused once the session is over.
-    async fn agree(
+    /// The session behind a signing link's token, current or replaced.
+    async fn session(&self, token: &str) -> Result<Option<SessionLookup>, StoreError>;
+
+    /// The simulated user acts on a session at `now` (the merchant's time): one transaction
+    /// that checks the session, applies the state machine, and records the transition and any
+    /// notification. Agreeing while the openid holds a SIGNED contract under the plan ends in
+    /// SIGNFAIL. Unknown tokens are `Refusal::UnknownSession`, replaced ones `SessionExpired`.
+    async fn act_on_session(
         &self,
-        contract_id: &ContractId,
-        openid: &OpenId,
+        token: &str,
+        action: &UserAction,
         now: OffsetDateTime,
     ) -> Result<Result<Contract, Refusal>, StoreError>;
+
+    /// The merchant's contracts matching `filter`, newest first.
+    async fn contracts(&self, mchid: &Mchid, filter: &ContractFilter) -> Result<Vec<Contract>, StoreError>;
+
+    /// A contract's history, oldest first.
+    async fn transitions(&self, contract_id: &ContractId) -> Result<Vec<Transition>, StoreError>;
+
+    /// Sets (or with `None` removes) the merchant's virtual clock; false if no such merchant.
+    async fn set_clock(&self, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError>;
+
+    /// Adds a fault for the merchant's next `count` calls of `endpoint`.
+    async fn add_fault(
+        &self,
+        mchid: &Mchid,
+        endpoint: FaultEndpoint,
+        kind: FaultKind,
+        count: u32,
+        latency_ms: u32,
+    ) -> Result<Fault, StoreError>;
+
+    /// The merchant's faults with calls left, oldest first.
+    async fn faults(&self, mchid: &Mchid) -> Result<Vec<Fault>, StoreError>;
+
+    async fn clear_faults(&self, mchid: &Mchid) -> Result<(), StoreError>;
+
+    /// Consumes one call of the oldest pending fault matching `endpoint` (or `*`), atomically,
+    /// so N instances together affect exactly `count` calls.
+    async fn take_fault(&self, mchid: &Mchid, endpoint: FaultEndpoint) -> Result<Option<Fault>, StoreError>;
+
+    /// Creates a throwaway merchant with its plans; false if the mchid or a plan id is taken.
+    async fn create_merchant(
+        &self,
+        merchant: &Merchant,
+        plans: &[Plan],
+        control_token_sha256: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes a throwaway merchant with everything it owns.
+    async fn delete_merchant(&self, mchid: &Mchid) -> Result<Deleted, StoreError>;
+
+    /// Removes the merchant's contracts (with their history, links and notifications), faults
+    /// and virtual clock; the merchant and its plans stay.
+    async fn reset_merchant(&self, mchid: &Mchid) -> Result<(), StoreError>;
+
+    /// The merchant whose control token hashes to `sha256_hex`.
+    async fn merchant_by_control_token(&self, sha256_hex: &str) -> Result<Option<Mchid>, StoreError>;
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -92,19 +92,53 @@ impl TestApp {
             .unwrap()
     }
 
-    /// The simulated user agrees (test-control API).
+    /// Calls the control API (no token); answers the status and the JSON body (`null` if none).
+    pub async fn control(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+        self.control_as(None, method, path, body).await
+    }
+
+    /// Calls the control API with `token` as the bearer token.
+    pub async fn control_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = reqwest::Client::new().request(method.parse().unwrap(), format!("{}{path}", self.base_url));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        let json = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"))
+        };
+        (status, json)
+    }
+
+    /// The session id of a contract's current signing session.
+    pub async fn session_of(&self, contract_id: &str) -> String {
+        let (status, detail) = self
+            .control("GET", &format!("/sandbox/v1/contracts/{contract_id}"), None)
+            .await;
+        assert_eq!(status, 200, "{detail}");
+        detail["session_id"].as_str().unwrap().to_string()
+    }
+
+    /// The simulated user agrees (test-control API); answers the session view.
     pub async fn agree(&self, contract_id: &str, openid: Option<&str>) -> serde_json::Value {
-        let body = openid
-            .map(|o| serde_json::json!({ "openid": o }).to_string())
-            .unwrap_or_default();
-        let r = reqwest::Client::new()
-            .post(format!("{}/papay/control/contracts/{contract_id}/agree", self.base_url))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let json: serde_json::Value = r.json().await.unwrap();
+        let session = self.session_of(contract_id).await;
+        let body = openid.map(|o| serde_json::json!({ "openid": o }));
+        let (status, json) = self
+            .control("POST", &format!("/sandbox/v1/sessions/{session}/agree"), body)
+            .await;
         assert_eq!(status, 200, "agree: {json}");
         json
     }

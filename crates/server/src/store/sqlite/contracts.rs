@@ -3,16 +3,17 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::domain::contract::{
-    transition, Channel, Contract, ContractState, Effect, Event, Party, Refusal, Session, TerminationMode,
+    transition, Change, Channel, Contract, ContractState, Effect, Event, Party, Refusal, Session, SignFailure,
+    TerminationMode, UserAction,
 };
 use crate::domain::ids::{AppId, Mchid, PlanId};
 use crate::domain::values::{
     ClientIp, ContractId, DisplayName, NotifyUrl, OpenId, OutContractCode, ReturnUrl, SessionToken, TerminationNote,
 };
-use crate::store::StoreError;
+use crate::store::{ContractFilter, SessionLookup, StoreError, Transition};
 
 const COLUMNS: &str = "contract_id, mchid, sub_mchid, appid, sp_appid, sub_appid, plan_id, out_contract_code, \
     user_display_name, openid, success_notify_url, state, channel, session_token, session_expires_at, return_url, \
@@ -214,77 +215,123 @@ pub async fn by_code(
     .transpose()
 }
 
+/// Writes a change of a contract the caller read inside the same transaction, with its
+/// history line (by trigger) and its notification (outbox).
+async fn save(
+    conn: &mut SqliteConnection,
+    before: &Contract,
+    change: &Change,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let c = &change.contract;
+    sqlx::query(
+        "UPDATE contracts SET state = ?, openid = ?, session_expires_at = ?, signed_time = ?, expired_time = ?,
+         terminated_time = ?, termination_mode = ?, termination_note = ?, updated_at = ?, last_event = ?
+         WHERE contract_id = ? AND state = ?",
+    )
+    .bind(c.state.as_str())
+    .bind(c.openid.as_ref().map(|o| o.as_str()))
+    .bind(c.session.expires_at.unix_timestamp())
+    .bind(c.signed_time.map(|t| t.unix_timestamp()))
+    .bind(c.expired_time.map(|t| t.unix_timestamp()))
+    .bind(c.terminated_time.map(|t| t.unix_timestamp()))
+    .bind(c.termination_mode.map(|m| m.as_str()))
+    .bind(c.termination_note.as_ref().map(|n| n.as_str()))
+    .bind(at.unix_timestamp())
+    .bind(change.event.label())
+    .bind(c.contract_id.as_str())
+    .bind(before.state.as_str())
+    .execute(&mut *conn)
+    .await?;
+    record_effect(conn, c.contract_id.as_str(), change.effect, at).await
+}
+
 pub async fn terminate(
     pool: &SqlitePool,
-    mchid: &Mchid,
+    mchid: Option<&Mchid>,
     id: &ContractId,
     mode: TerminationMode,
     note: Option<&TerminationNote>,
     now: OffsetDateTime,
 ) -> Result<Result<Contract, Refusal>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let Some(old) = by_id(&mut *tx, Some(mchid), id).await? else {
+    let Some(old) = by_id(&mut *tx, mchid, id).await? else {
         return Ok(Err(Refusal::NotTerminable));
     };
-    let (to, effect) = match transition(old.state, Event::Terminated(mode)) {
-        Ok(t) => t,
+    let change = match old.apply(Event::Terminated(mode), now, None, 0, note) {
+        Ok(c) => c,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    sqlx::query(
-        "UPDATE contracts SET state = ?, terminated_time = ?, termination_mode = ?, termination_note = ?, updated_at = ?,
-         last_event = ? WHERE contract_id = ?",
-    )
-    .bind(to.as_str())
-    .bind(now.unix_timestamp())
-    .bind(mode.as_str())
-    .bind(note.map(|n| n.as_str()))
-    .bind(now.unix_timestamp())
-    .bind(format!("TERMINATED_BY_{}", mode.as_str()))
-    .bind(id.as_str())
-    .execute(&mut *tx)
-    .await?;
-    record_effect(&mut tx, id.as_str(), effect, now).await?;
+    save(&mut tx, &old, &change, now).await?;
     tx.commit().await?;
-    let now = now.replace_nanosecond(0).unwrap_or(now);
-    Ok(Ok(Contract {
-        state: to,
-        terminated_time: Some(now),
-        termination_mode: Some(mode),
-        termination_note: note.cloned(),
-        ..old
-    }))
+    Ok(Ok(change.contract))
 }
 
-pub async fn agree(
+async fn by_token(conn: &mut SqliteConnection, token: &str) -> Result<Option<Contract>, StoreError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE session_token = ?"))
+        .bind(token)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.first().map(read).transpose()
+}
+
+pub async fn session(pool: &SqlitePool, token: &str) -> Result<Option<SessionLookup>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    if let Some(c) = by_token(&mut conn, token).await? {
+        return Ok(Some(SessionLookup::Current(c)));
+    }
+    let retired: Vec<String> = sqlx::query_scalar("SELECT contract_id FROM retired_sessions WHERE session_token = ?")
+        .bind(token)
+        .fetch_all(&mut *conn)
+        .await?;
+    let Some(id) = retired.into_iter().next() else {
+        return Ok(None);
+    };
+    Ok(by_id(&mut *conn, None, &ContractId::from_stored(id))
+        .await?
+        .map(SessionLookup::Replaced))
+}
+
+pub async fn act_on_session(
     pool: &SqlitePool,
-    id: &ContractId,
-    openid: &OpenId,
+    token: &str,
+    action: &UserAction,
     now: OffsetDateTime,
 ) -> Result<Result<Contract, Refusal>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let Some(old) = by_id(&mut *tx, None, id).await? else {
-        return Ok(Err(Refusal::SessionClosed));
+    let Some(old) = by_token(&mut tx, token).await? else {
+        let replaced: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM retired_sessions WHERE session_token = ?)")
+                .bind(token)
+                .fetch_one(&mut *tx)
+                .await?;
+        return Ok(Err(if replaced {
+            Refusal::SessionExpired
+        } else {
+            Refusal::UnknownSession
+        }));
     };
-    if now >= old.session.expires_at {
-        return Ok(Err(Refusal::SessionClosed));
-    }
-    let already_signed: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM contracts WHERE plan_id = ? AND openid = ? AND state = 'SIGNED' AND contract_id <> ?)",
-    )
-    .bind(old.plan_id.get())
-    .bind(openid.as_str())
-    .bind(id.as_str())
-    .fetch_one(&mut *tx)
-    .await?;
-    let event = if already_signed {
-        Event::SigningFailed
-    } else {
-        Event::UserAgreed
-    };
-    let (to, effect) = match transition(old.state, event) {
-        Ok(t) => t,
+    let mut event = match old.user_event(action, now) {
+        Ok(e) => e,
         Err(refusal) => return Ok(Err(refusal)),
     };
+    let signer = match action {
+        UserAction::Agree { openid, .. } => Some(openid),
+        _ => None,
+    };
+    if let (Event::UserAgreed, Some(openid)) = (event, signer) {
+        let already_signed: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM contracts WHERE plan_id = ? AND openid = ? AND state = 'SIGNED' AND contract_id <> ?)",
+        )
+        .bind(old.plan_id.get())
+        .bind(openid.as_str())
+        .bind(old.contract_id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        if already_signed {
+            event = Event::SigningFailed(SignFailure::AlreadySigned);
+        }
+    }
     let validity: i64 = sqlx::query_scalar("SELECT contract_validity_days FROM plans WHERE plan_id = ?")
         .bind(old.plan_id.get())
         .fetch_all(&mut *tx)
@@ -292,36 +339,53 @@ pub async fn agree(
         .into_iter()
         .next()
         .unwrap_or(365);
-    let now = now.replace_nanosecond(0).unwrap_or(now);
-    let (signed, expires) = if to == ContractState::Signed {
-        (Some(now), Some(now + Duration::days(validity)))
-    } else {
-        (None, None)
+    let validity = u32::try_from(validity).map_err(|_| corrupt(old.contract_id.as_str(), "plan validity"))?;
+    let change = match old.apply(event, now, signer, validity, None) {
+        Ok(c) => c,
+        Err(refusal) => return Ok(Err(refusal)),
     };
-    sqlx::query(
-        "UPDATE contracts SET state = ?, openid = ?, signed_time = ?, expired_time = ?, updated_at = ?, last_event = ?
-         WHERE contract_id = ?",
-    )
-    .bind(to.as_str())
-    .bind(openid.as_str())
-    .bind(signed.map(|t| t.unix_timestamp()))
-    .bind(expires.map(|t| t.unix_timestamp()))
-    .bind(now.unix_timestamp())
-    .bind(if already_signed {
-        "SIGNING_FAILED_ALREADY_SIGNED"
-    } else {
-        "USER_AGREED"
-    })
-    .bind(id.as_str())
-    .execute(&mut *tx)
-    .await?;
-    record_effect(&mut tx, id.as_str(), effect, now).await?;
-    tx.commit().await?;
-    Ok(Ok(Contract {
-        state: to,
-        openid: Some(openid.clone()),
-        signed_time: signed,
-        expired_time: expires,
-        ..old
-    }))
+    if !change.is_noop(&old) {
+        save(&mut tx, &old, &change, now).await?;
+        tx.commit().await?;
+    }
+    Ok(Ok(change.contract))
+}
+
+pub async fn list(pool: &SqlitePool, mchid: &Mchid, f: &ContractFilter) -> Result<Vec<Contract>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM contracts WHERE mchid = ?1 AND (?2 IS NULL OR state = ?2)
+         AND (?3 IS NULL OR plan_id = ?3) AND (?4 IS NULL OR out_contract_code = ?4)
+         ORDER BY created_at DESC, rowid DESC LIMIT ?5"
+    ))
+    .bind(mchid.as_str())
+    .bind(f.state.map(|s| s.as_str()))
+    .bind(f.plan_id.map(|p| p.get()))
+    .bind(f.out_contract_code.as_ref().map(|c| c.as_str()))
+    .bind(i64::from(f.limit))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(read)
+    .collect()
+}
+
+pub async fn transitions(pool: &SqlitePool, id: &ContractId) -> Result<Vec<Transition>, StoreError> {
+    sqlx::query("SELECT event, from_state, to_state, at FROM contract_transitions WHERE contract_id = ? ORDER BY id")
+        .bind(id.as_str())
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let state = |s: &str| ContractState::parse(s).ok_or_else(|| corrupt(id.as_str(), "transition state"));
+            Ok(Transition {
+                event: r.get("event"),
+                from: r
+                    .get::<Option<String>, _>("from_state")
+                    .map(|s| state(&s))
+                    .transpose()?,
+                to: state(&r.get::<String, _>("to_state"))?,
+                at: ts(r.get("at"))?,
+            })
+        })
+        .collect()
 }

@@ -8,17 +8,21 @@ use papay_protocol::aead::ApiV3Key;
 use papay_protocol::keys::{PrivateKey, PublicKey};
 use papay_protocol::pki::Certificate;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 mod contracts;
+mod sandbox;
 
 use time::OffsetDateTime;
 
-use super::{Origin, Store, StoreError};
+use super::{ContractFilter, Deleted, Origin, SessionLookup, Store, StoreError, Transition};
+use crate::domain::clock::VirtualClock;
+use crate::domain::contract::UserAction;
 use crate::domain::contract::{Contract, Refusal, TerminationMode};
+use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::{AppId, Mchid, PlanId, PublicKeyId, Serial};
 use crate::domain::merchant::{ApiCredential, KeyOrigin, Merchant, Plan, PlatformKey, SubMerchant, V2Key};
-use crate::domain::values::{ContractId, OpenId, OutContractCode, TerminationNote};
+use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -80,6 +84,114 @@ async fn checkpoint_periodically(pool: SqlitePool, alive: std::sync::Weak<()>) {
     }
 }
 
+/// Inserts or replaces a merchant with its credentials, AppIDs, sub-merchants and platform keys.
+async fn write_merchant(conn: &mut SqliteConnection, m: &Merchant, origin: Origin, now: i64) -> Result<(), StoreError> {
+    let mchid = m.mchid.as_str();
+    sqlx::query(
+        "INSERT INTO merchants (mchid, name, apiv3_key, v2_key, origin, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (mchid) DO UPDATE SET name = excluded.name, apiv3_key = excluded.apiv3_key,
+             v2_key = excluded.v2_key, origin = excluded.origin, updated_at = excluded.updated_at",
+    )
+    .bind(mchid)
+    .bind(&m.name)
+    .bind(m.apiv3_key.as_ref().map(|k| k.expose().to_string()))
+    .bind(m.v2_key.as_ref().map(|k| k.expose().to_string()))
+    .bind(origin.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for table in ["merchant_api_credentials", "platform_keys", "merchant_appids"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE mchid = ?"))
+            .bind(mchid)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("DELETE FROM sub_merchants WHERE sp_mchid = ?")
+        .bind(mchid)
+        .execute(&mut *conn)
+        .await?;
+    for c in &m.api_credentials {
+        sqlx::query(
+            "INSERT INTO merchant_api_credentials (mchid, serial, public_key_pem, certificate_pem) VALUES (?, ?, ?, ?)",
+        )
+        .bind(mchid)
+        .bind(c.serial.as_str())
+        .bind(c.public_key.to_pem())
+        .bind(c.certificate.as_ref().map(|c| c.pem().to_string()))
+        .execute(&mut *conn)
+        .await?;
+    }
+    for k in &m.platform_keys {
+        let private_pem = k
+            .private_key
+            .to_pkcs8_pem()
+            .map_err(|e| corrupt("platform key", mchid, e))?;
+        sqlx::query(
+            "INSERT INTO platform_keys (mchid, serial, private_key_pem, certificate_pem, public_key_id, generated)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(mchid)
+        .bind(k.serial.as_str())
+        .bind(private_pem)
+        .bind(k.certificate.pem())
+        .bind(k.public_key_id.as_ref().map(|i| i.as_str().to_string()))
+        .bind(k.origin == KeyOrigin::Generated)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for appid in &m.appids {
+        sqlx::query("INSERT INTO merchant_appids (mchid, appid) VALUES (?, ?)")
+            .bind(mchid)
+            .bind(appid.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    for sub in &m.sub_merchants {
+        sqlx::query("INSERT INTO sub_merchants (sp_mchid, sub_mchid) VALUES (?, ?)")
+            .bind(mchid)
+            .bind(sub.sub_mchid.as_str())
+            .execute(&mut *conn)
+            .await?;
+        for appid in &sub.sub_appids {
+            sqlx::query("INSERT INTO sub_merchant_appids (sp_mchid, sub_mchid, appid) VALUES (?, ?, ?)")
+                .bind(mchid)
+                .bind(sub.sub_mchid.as_str())
+                .bind(appid.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts or replaces a plan and its sub-merchant permissions.
+async fn write_plan(conn: &mut SqliteConnection, p: &Plan) -> Result<(), StoreError> {
+    sqlx::query(
+            "INSERT INTO plans (plan_id, mchid, name, termination_notify_url, contract_validity_days) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (plan_id) DO UPDATE SET mchid = excluded.mchid, name = excluded.name,
+             termination_notify_url = excluded.termination_notify_url, contract_validity_days = excluded.contract_validity_days",
+        )
+        .bind(p.plan_id.get())
+        .bind(p.mchid.as_str())
+        .bind(&p.name)
+        .bind(&p.termination_notify_url)
+        .bind(i64::from(p.contract_validity_days))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM plan_sub_merchants WHERE plan_id = ?")
+        .bind(p.plan_id.get())
+        .execute(&mut *conn)
+        .await?;
+    for sub in &p.sub_mchids {
+        sqlx::query("INSERT INTO plan_sub_merchants (plan_id, sub_mchid) VALUES (?, ?)")
+            .bind(p.plan_id.get())
+            .bind(sub.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 fn corrupt(what: &str, owner: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what} of {owner}: {e}"))
 }
@@ -90,106 +202,10 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         for m in merchants {
-            let mchid = m.mchid.as_str();
-            sqlx::query(
-                "INSERT INTO merchants (mchid, name, apiv3_key, v2_key, origin, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (mchid) DO UPDATE SET name = excluded.name, apiv3_key = excluded.apiv3_key,
-                 v2_key = excluded.v2_key, origin = excluded.origin, updated_at = excluded.updated_at",
-            )
-            .bind(mchid)
-            .bind(&m.name)
-            .bind(m.apiv3_key.as_ref().map(|k| k.expose().to_string()))
-            .bind(m.v2_key.as_ref().map(|k| k.expose().to_string()))
-            .bind(origin.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            for table in ["merchant_api_credentials", "platform_keys", "merchant_appids"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE mchid = ?"))
-                    .bind(mchid)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query("DELETE FROM sub_merchants WHERE sp_mchid = ?")
-                .bind(mchid)
-                .execute(&mut *tx)
-                .await?;
-            for c in &m.api_credentials {
-                sqlx::query(
-                    "INSERT INTO merchant_api_credentials (mchid, serial, public_key_pem, certificate_pem) VALUES (?, ?, ?, ?)",
-                )
-                .bind(mchid)
-                .bind(c.serial.as_str())
-                .bind(c.public_key.to_pem())
-                .bind(c.certificate.as_ref().map(|c| c.pem().to_string()))
-                .execute(&mut *tx)
-                .await?;
-            }
-            for k in &m.platform_keys {
-                let private_pem = k
-                    .private_key
-                    .to_pkcs8_pem()
-                    .map_err(|e| corrupt("platform key", mchid, e))?;
-                sqlx::query(
-                    "INSERT INTO platform_keys (mchid, serial, private_key_pem, certificate_pem, public_key_id, generated)
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(mchid)
-                .bind(k.serial.as_str())
-                .bind(private_pem)
-                .bind(k.certificate.pem())
-                .bind(k.public_key_id.as_ref().map(|i| i.as_str().to_string()))
-                .bind(k.origin == KeyOrigin::Generated)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for appid in &m.appids {
-                sqlx::query("INSERT INTO merchant_appids (mchid, appid) VALUES (?, ?)")
-                    .bind(mchid)
-                    .bind(appid.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for sub in &m.sub_merchants {
-                sqlx::query("INSERT INTO sub_merchants (sp_mchid, sub_mchid) VALUES (?, ?)")
-                    .bind(mchid)
-                    .bind(sub.sub_mchid.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                for appid in &sub.sub_appids {
-                    sqlx::query("INSERT INTO sub_merchant_appids (sp_mchid, sub_mchid, appid) VALUES (?, ?, ?)")
-                        .bind(mchid)
-                        .bind(sub.sub_mchid.as_str())
-                        .bind(appid.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
+            write_merchant(&mut tx, m, origin, now).await?;
         }
         for p in plans {
-            sqlx::query(
-                "INSERT INTO plans (plan_id, mchid, name, termination_notify_url, contract_validity_days) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (plan_id) DO UPDATE SET mchid = excluded.mchid, name = excluded.name,
-                 termination_notify_url = excluded.termination_notify_url, contract_validity_days = excluded.contract_validity_days",
-            )
-            .bind(p.plan_id.get())
-            .bind(p.mchid.as_str())
-            .bind(&p.name)
-            .bind(&p.termination_notify_url)
-            .bind(i64::from(p.contract_validity_days))
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM plan_sub_merchants WHERE plan_id = ?")
-                .bind(p.plan_id.get())
-                .execute(&mut *tx)
-                .await?;
-            for sub in &p.sub_mchids {
-                sqlx::query("INSERT INTO plan_sub_merchants (plan_id, sub_mchid) VALUES (?, ?)")
-                    .bind(p.plan_id.get())
-                    .bind(sub.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            write_plan(&mut tx, p).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -197,13 +213,16 @@ impl Store for SqliteStore {
 
     async fn merchant(&self, mchid: &Mchid) -> Result<Option<Merchant>, StoreError> {
         let id = mchid.as_str();
-        let Some(row) = sqlx::query("SELECT name, apiv3_key, v2_key FROM merchants WHERE mchid = ?")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .next()
-        else {
+        let Some(row) = sqlx::query(
+            "SELECT name, apiv3_key, v2_key, origin, clock_anchor_real_ms, clock_anchor_virtual_ms, clock_speed,
+             EXISTS (SELECT 1 FROM faults f WHERE f.mchid = merchants.mchid AND f.remaining > 0) AS faults_pending
+             FROM merchants WHERE mchid = ?",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .next() else {
             return Ok(None);
         };
         let apiv3_key = row
@@ -293,6 +312,7 @@ impl Store for SqliteStore {
             platform_keys,
             appids,
             sub_merchants,
+            sandbox: sandbox::state(&row).map_err(|e| corrupt("virtual clock", id, e))?,
         }))
     }
 
@@ -359,16 +379,109 @@ impl Store for SqliteStore {
         note: Option<&TerminationNote>,
         now: OffsetDateTime,
     ) -> Result<Result<Contract, Refusal>, StoreError> {
-        contracts::terminate(&self.pool, mchid, contract_id, mode, note, now).await
+        contracts::terminate(&self.pool, Some(mchid), contract_id, mode, note, now).await
     }
 
-    async fn agree(
+    async fn session(&self, token: &str) -> Result<Option<SessionLookup>, StoreError> {
+        contracts::session(&self.pool, token).await
+    }
+
+    async fn act_on_session(
         &self,
-        contract_id: &ContractId,
-        openid: &OpenId,
+        token: &str,
+        action: &UserAction,
         now: OffsetDateTime,
     ) -> Result<Result<Contract, Refusal>, StoreError> {
-        contracts::agree(&self.pool, contract_id, openid, now).await
+        contracts::act_on_session(&self.pool, token, action, now).await
+    }
+
+    async fn contracts(&self, mchid: &Mchid, filter: &ContractFilter) -> Result<Vec<Contract>, StoreError> {
+        contracts::list(&self.pool, mchid, filter).await
+    }
+
+    async fn transitions(&self, contract_id: &ContractId) -> Result<Vec<Transition>, StoreError> {
+        contracts::transitions(&self.pool, contract_id).await
+    }
+
+    async fn set_clock(&self, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError> {
+        sandbox::set_clock(&self.pool, mchid, clock).await
+    }
+
+    async fn add_fault(
+        &self,
+        mchid: &Mchid,
+        endpoint: FaultEndpoint,
+        kind: FaultKind,
+        count: u32,
+        latency_ms: u32,
+    ) -> Result<Fault, StoreError> {
+        sandbox::add_fault(&self.pool, mchid, endpoint, kind, count, latency_ms).await
+    }
+
+    async fn faults(&self, mchid: &Mchid) -> Result<Vec<Fault>, StoreError> {
+        sandbox::faults(&self.pool, mchid).await
+    }
+
+    async fn clear_faults(&self, mchid: &Mchid) -> Result<(), StoreError> {
+        sandbox::clear_faults(&self.pool, mchid).await
+    }
+
+    async fn take_fault(&self, mchid: &Mchid, endpoint: FaultEndpoint) -> Result<Option<Fault>, StoreError> {
+        sandbox::take_fault(&self.pool, mchid, endpoint).await
+    }
+
+    async fn create_merchant(
+        &self,
+        merchant: &Merchant,
+        plans: &[Plan],
+        control_token_sha256: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut taken: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM merchants WHERE mchid = ?)")
+            .bind(merchant.mchid.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        for p in plans {
+            taken |= sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM plans WHERE plan_id = ?)")
+                .bind(p.plan_id.get())
+                .fetch_one(&mut *tx)
+                .await?;
+        }
+        if taken {
+            return Ok(false);
+        }
+        write_merchant(
+            &mut tx,
+            merchant,
+            Origin::Sandbox,
+            OffsetDateTime::now_utc().unix_timestamp(),
+        )
+        .await?;
+        for p in plans {
+            write_plan(&mut tx, p).await?;
+        }
+        sqlx::query("UPDATE merchants SET control_token_sha256 = ? WHERE mchid = ?")
+            .bind(control_token_sha256)
+            .bind(merchant.mchid.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn delete_merchant(&self, mchid: &Mchid) -> Result<Deleted, StoreError> {
+        sandbox::delete_merchant(&self.pool, mchid).await
+    }
+
+    async fn reset_merchant(&self, mchid: &Mchid) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sandbox::reset(&mut tx, mchid).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn merchant_by_control_token(&self, sha256_hex: &str) -> Result<Option<Mchid>, StoreError> {
+        sandbox::merchant_by_control_token(&self.pool, sha256_hex).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

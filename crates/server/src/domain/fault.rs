@@ -1,0 +1,117 @@
+//! Injected faults (test-control API): the next N calls of an endpoint by a merchant answer
+//! as WeChat Pay does when it misbehaves, so merchants can test their retry and verify paths.
+
+/// An APIv3 operation a fault can target, by the path's last segment (`*`: any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultEndpoint {
+    Any,
+    MiniProgramPresign,
+    H5Presign,
+    JsapiPresign,
+    WebPresign,
+    AppPresign,
+    QueryContract,
+    QueryContractByCode,
+    TerminateContract,
+    Certificates,
+}
+
+impl FaultEndpoint {
+    pub const ALL: [FaultEndpoint; 10] = [
+        FaultEndpoint::Any,
+        FaultEndpoint::MiniProgramPresign,
+        FaultEndpoint::H5Presign,
+        FaultEndpoint::JsapiPresign,
+        FaultEndpoint::WebPresign,
+        FaultEndpoint::AppPresign,
+        FaultEndpoint::QueryContract,
+        FaultEndpoint::QueryContractByCode,
+        FaultEndpoint::TerminateContract,
+        FaultEndpoint::Certificates,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultEndpoint::Any => "*",
+            FaultEndpoint::MiniProgramPresign => "miniprogram-pre-entrust-sign",
+            FaultEndpoint::H5Presign => "h5-pre-entrust-sign",
+            FaultEndpoint::JsapiPresign => "jsapi-pre-entrust-sign",
+            FaultEndpoint::WebPresign => "web-pre-entrust-sign",
+            FaultEndpoint::AppPresign => "app-pre-entrust-sign",
+            FaultEndpoint::QueryContract => "query-contract",
+            FaultEndpoint::QueryContractByCode => "query-contract-by-code",
+            FaultEndpoint::TerminateContract => "terminate-contract",
+            FaultEndpoint::Certificates => "certificates",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// How the affected call misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// `500 SYSTEMERROR` before the handler runs.
+    SystemError,
+    /// `429 RATE_LIMITED` before the handler runs.
+    RateLimited,
+    /// Answers normally, `latency_ms` late.
+    Latency,
+    /// Answers normally with a `WECHATPAY/SIGNTEST/` probe signature (§1.4).
+    SignTest,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 4] = [
+        FaultKind::SystemError,
+        FaultKind::RateLimited,
+        FaultKind::Latency,
+        FaultKind::SignTest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::SystemError => "SYSTEMERROR",
+            FaultKind::RateLimited => "RATE_LIMITED",
+            FaultKind::Latency => "LATENCY",
+            FaultKind::SignTest => "SIGNTEST",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Longest injectable latency.
+pub const MAX_LATENCY_MS: u32 = 60_000;
+/// Most calls one fault may affect.
+pub const MAX_COUNT: u32 = 1_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub id: i64,
+    pub endpoint: FaultEndpoint,
+    pub kind: FaultKind,
+    /// Calls still to be affected.
+    pub remaining: u32,
+    pub latency_ms: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for e in FaultEndpoint::ALL {
+            assert_eq!(FaultEndpoint::parse(e.as_str()), Some(e));
+        }
+        for k in FaultKind::ALL {
+            assert_eq!(FaultKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(FaultKind::parse("systemerror"), None);
+    }
+}

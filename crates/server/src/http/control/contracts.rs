@@ -1,0 +1,148 @@
+//! A merchant's contracts as the control API shows them, and termination by the user or the
+//! merchant platform.
+
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::views::ContractDetail;
+use super::{merchant_in_path, Body, Caller, ControlError, Seg};
+use crate::domain::contract::{Contract, ContractState, TerminationMode};
+use crate::domain::ids::PlanId;
+use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
+use crate::http::AppState;
+use crate::store::ContractFilter;
+
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 500;
+
+#[derive(Serialize)]
+pub struct ContractList {
+    contracts: Vec<ContractDetail>,
+}
+
+fn filter(query: Option<&str>) -> Result<ContractFilter, ControlError> {
+    let mut f = ContractFilter {
+        limit: DEFAULT_LIMIT,
+        ..ContractFilter::default()
+    };
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "state" => {
+                f.state = Some(
+                    ContractState::parse(&v)
+                        .ok_or_else(|| ControlError::Param(format!("state {v:?} is not a contract state")))?,
+                );
+            }
+            "plan_id" => {
+                let id = v.parse::<i64>().ok().and_then(|n| PlanId::new(n).ok());
+                f.plan_id = Some(id.ok_or_else(|| ControlError::Param("plan_id must be a positive integer".into()))?);
+            }
+            "out_contract_code" => f.out_contract_code = Some(OutContractCode::parse("out_contract_code", &v)?),
+            "limit" => {
+                f.limit = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=MAX_LIMIT).contains(n))
+                    .ok_or_else(|| ControlError::Param(format!("limit must be 1 to {MAX_LIMIT}")))?;
+            }
+            other => return Err(ControlError::Param(format!("unknown query parameter {other:?}"))),
+        }
+    }
+    Ok(f)
+}
+
+/// `GET /sandbox/v1/merchants/{mchid}/contracts`
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Seg(mchid): Seg,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ContractList>, ControlError> {
+    let merchant = merchant_in_path(&state, &caller, &mchid).await?;
+    let f = filter(query.as_deref())?;
+    let now = merchant.now(state.clock().now());
+    let contracts = state.store().contracts(&merchant.mchid, &f).await?;
+    Ok(Json(ContractList {
+        contracts: contracts.iter().map(|c| ContractDetail::new(c, &[], now)).collect(),
+    }))
+}
+
+/// The contract with this id if the caller may see it (else "not found", as for a missing one).
+async fn visible(state: &AppState, caller: &Caller, raw: &str) -> Result<Contract, ControlError> {
+    let id = ContractId::parse("contract_id", raw).map_err(|_| ControlError::ContractNotFound)?;
+    state
+        .store()
+        .contract(&id)
+        .await?
+        .filter(|c| caller.sees(&c.mchid))
+        .ok_or(ControlError::ContractNotFound)
+}
+
+async fn detail(state: &AppState, c: &Contract) -> Result<Json<ContractDetail>, ControlError> {
+    let merchant = state
+        .directory()
+        .fresh_merchant(&c.mchid)
+        .await?
+        .ok_or(ControlError::ContractNotFound)?;
+    let history = state.store().transitions(&c.contract_id).await?;
+    Ok(Json(ContractDetail::new(
+        c,
+        &history,
+        merchant.now(state.clock().now()),
+    )))
+}
+
+/// `GET /sandbox/v1/contracts/{contract_id}`
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Seg(id): Seg,
+) -> Result<Json<ContractDetail>, ControlError> {
+    let c = visible(&state, &caller, &id).await?;
+    detail(&state, &c).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerminateRequest {
+    #[serde(rename = "as")]
+    by: String,
+    note: Option<String>,
+}
+
+/// `POST /sandbox/v1/contracts/{contract_id}/terminate`: the user cancels in the WeChat wallet
+/// (`USER`) or the merchant platform ends it (`PLATFORM`).
+pub async fn terminate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Seg(id): Seg,
+    Body(req): Body<TerminateRequest>,
+) -> Result<Json<ContractDetail>, ControlError> {
+    let mode = match req.by.as_str() {
+        "USER" => TerminationMode::User,
+        "PLATFORM" => TerminationMode::Platform,
+        other => {
+            return Err(ControlError::Param(format!(
+                "\"as\" must be \"USER\" or \"PLATFORM\" (the merchant terminates through the API), not {other:?}"
+            )))
+        }
+    };
+    let note = req
+        .note
+        .as_deref()
+        .map(|n| TerminationNote::parse("note", n))
+        .transpose()?;
+    let c = visible(&state, &caller, &id).await?;
+    let merchant = state
+        .directory()
+        .fresh_merchant(&c.mchid)
+        .await?
+        .ok_or(ControlError::ContractNotFound)?;
+    let now = merchant.now(state.clock().now());
+    let after = state
+        .store()
+        .terminate(&c.mchid, &c.contract_id, mode, note.as_ref(), now)
+        .await??;
+    detail(&state, &after).await
+}

@@ -1,0 +1,120 @@
+//! The simulated user on a signing session: resolve a link, agree, decline, let expire.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+
+use super::views::SessionView;
+use super::{Body, Caller, ControlError, Seg};
+use crate::domain::contract::{Contract, UserAction};
+use crate::domain::merchant::Merchant;
+use crate::domain::values::{ClientIp, OpenId};
+use crate::http::{links, AppState};
+use crate::store::SessionLookup;
+
+/// The session behind `token` with its merchant, if the caller may see it.
+async fn load(
+    state: &AppState,
+    caller: &Caller,
+    token: &str,
+) -> Result<Option<(Contract, bool, Arc<Merchant>)>, ControlError> {
+    if !links::is_token(token) {
+        return Ok(None);
+    }
+    let (contract, replaced) = match state.store().session(token).await? {
+        None => return Ok(None),
+        Some(SessionLookup::Current(c)) => (c, false),
+        Some(SessionLookup::Replaced(c)) => (c, true),
+    };
+    if !caller.sees(&contract.mchid) {
+        return Ok(None);
+    }
+    let merchant = state
+        .directory()
+        .fresh_merchant(&contract.mchid)
+        .await?
+        .ok_or(ControlError::SessionNotFound)?;
+    Ok(Some((contract, replaced, merchant)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    link: String,
+}
+
+/// `POST /sandbox/v1/links/resolve`
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(req): Body<ResolveRequest>,
+) -> Result<Json<SessionView>, ControlError> {
+    let token = links::token_from_link(&req.link).ok_or(ControlError::LinkNotFound)?;
+    let (contract, replaced, merchant) = load(&state, &caller, &token).await?.ok_or(ControlError::LinkNotFound)?;
+    let now = merchant.now(state.clock().now());
+    Ok(Json(SessionView::new(&contract, replaced, now)))
+}
+
+/// Applies `action` to the session and answers the session as it now stands.
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    token: &str,
+    action: impl FnOnce(&Contract) -> Result<UserAction, ControlError>,
+) -> Result<Json<SessionView>, ControlError> {
+    let (contract, replaced, merchant) = load(state, caller, token).await?.ok_or(ControlError::SessionNotFound)?;
+    if replaced {
+        return Err(ControlError::SessionExpired);
+    }
+    let action = action(&contract)?;
+    let now = merchant.now(state.clock().now());
+    let after = state.store().act_on_session(token, &action, now).await??;
+    Ok(Json(SessionView::new(&after, false, now)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AgreeRequest {
+    openid: Option<String>,
+    client_ip: Option<String>,
+}
+
+/// `POST /sandbox/v1/sessions/{session_id}/agree`
+pub async fn agree(
+    State(state): State<AppState>,
+    caller: Caller,
+    Seg(token): Seg,
+    Body(req): Body<AgreeRequest>,
+) -> Result<Json<SessionView>, ControlError> {
+    let given = req.openid.as_deref().map(|o| OpenId::parse("openid", o)).transpose()?;
+    let client_ip = req
+        .client_ip
+        .as_deref()
+        .map(|ip| ClientIp::parse("client_ip", ip))
+        .transpose()?;
+    act(&state, &caller, &token, |c| {
+        let openid = given.or_else(|| c.openid.clone()).ok_or(ControlError::OpenIdRequired)?;
+        Ok(UserAction::Agree { openid, client_ip })
+    })
+    .await
+}
+
+/// `POST /sandbox/v1/sessions/{session_id}/decline`
+pub async fn decline(
+    State(state): State<AppState>,
+    caller: Caller,
+    Seg(token): Seg,
+) -> Result<Json<SessionView>, ControlError> {
+    act(&state, &caller, &token, |_| Ok(UserAction::Decline)).await
+}
+
+/// `POST /sandbox/v1/sessions/{session_id}/expire`
+pub async fn expire(
+    State(state): State<AppState>,
+    caller: Caller,
+    Seg(token): Seg,
+) -> Result<Json<SessionView>, ControlError> {
+    act(&state, &caller, &token, |_| Ok(UserAction::Expire)).await
+}

@@ -1,0 +1,86 @@
+//! The control API's answers: a session as the simulated user sees it, and a contract with
+//! its history. Contracts appear exactly as the Global query API shows them.
+
+use papay_protocol::time_format::rfc3339_beijing;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::domain::contract::Contract;
+use crate::http::contracts::contract_json;
+use crate::store::Transition;
+
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub session_id: String,
+    pub mchid: String,
+    pub channel: &'static str,
+    /// Whether the user can still act on it.
+    pub live: bool,
+    /// Replaced by a newer pre-sign of the same code.
+    pub replaced: bool,
+    pub expires_at: String,
+    pub contract_id: String,
+    pub state: &'static str,
+    pub contract: papay_protocol::contracts::Contract,
+}
+
+impl SessionView {
+    /// `now` is the merchant's time.
+    pub fn new(c: &Contract, replaced: bool, now: OffsetDateTime) -> Self {
+        let c = c.clone().observed(now);
+        SessionView {
+            session_id: c.session.token.to_string(),
+            mchid: c.mchid.to_string(),
+            channel: c.session.channel.as_str(),
+            live: !replaced && c.session_live(now),
+            replaced,
+            expires_at: rfc3339_beijing(c.session.expires_at),
+            contract_id: c.contract_id.to_string(),
+            state: c.state.as_str(),
+            contract: contract_json(&c),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TransitionView {
+    pub event: String,
+    pub from: Option<&'static str>,
+    pub to: &'static str,
+    pub at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContractDetail {
+    pub mchid: String,
+    pub channel: &'static str,
+    pub session_id: String,
+    pub session_expires_at: String,
+    pub session_live: bool,
+    pub contract: papay_protocol::contracts::Contract,
+    pub transitions: Vec<TransitionView>,
+}
+
+impl ContractDetail {
+    /// `now` is the merchant's time; `history` may be empty in lists.
+    pub fn new(c: &Contract, history: &[Transition], now: OffsetDateTime) -> Self {
+        let c = c.clone().observed(now);
+        ContractDetail {
+            mchid: c.mchid.to_string(),
+            channel: c.session.channel.as_str(),
+            session_id: c.session.token.to_string(),
+            session_expires_at: rfc3339_beijing(c.session.expires_at),
+            session_live: c.session_live(now),
+            contract: contract_json(&c),
+            transitions: history
+                .iter()
+                .map(|t| TransitionView {
+                    event: t.event.clone(),
+                    from: t.from.map(|s| s.as_str()),
+                    to: t.to.as_str(),
+                    at: rfc3339_beijing(t.at),
+                })
+                .collect(),
+        }
+    }
+}
