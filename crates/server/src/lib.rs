@@ -1,8 +1,8 @@
 //! papay: a self-hosted, WeChat Pay–compatible auto-debit (委托代扣) contract-signing service.
 //!
-//! Layers, outermost first: [`cli`] and [`app`] (process wiring), [`http`] (wire edge),
-//! [`provision`] and [`config`] (operator input), [`store`] (persistence), [`domain`] (rules,
-//! no I/O). The wire protocol itself lives in the `papay-protocol` crate.
+//! Layers, outermost first: [`cli`] and [`app`] (process wiring), [`http`] (wire edge) and
+//! [`pages`] (its signing-page HTML), [`provision`] and [`config`] (operator input), [`store`]
+//! (persistence), [`domain`] (rules, no I/O). The wire protocol itself lives in the `papay-protocol` crate.
 
 pub mod app;
 pub mod cli;
@@ -10,6 +10,7 @@ pub mod config;
 pub mod directory;
 pub mod domain;
 pub mod http;
+pub mod pages;
 pub mod provision;
 pub mod store;
 
