@@ -1,4 +1,10 @@
-//! The `papay` command line: `serve` and `keys generate`.
+//! The `papay` command line: `serve`, `keys generate`, and the test-control commands
+//! `simulate …` and `clock …` (`cli/control.rs`, over the HTTP client in `cli/control_client.rs`).
+
+mod control;
+mod control_client;
+#[cfg(test)]
+mod control_tests;
 
 use std::path::PathBuf;
 
@@ -7,6 +13,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::{Overrides, Settings};
 use crate::provision::credentials::{CredentialSet, Identity};
 use crate::App;
+pub use control::{ClockArgs, SimulateArgs};
+pub use control_client::ControlError;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,6 +43,10 @@ pub enum Command {
     /// Manage credentials.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Play the WeChat user through the control API: agree, decline, expire, terminate.
+    Simulate(SimulateArgs),
+    /// Read and move a merchant's virtual clock through the control API.
+    Clock(ClockArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,13 +103,47 @@ pub enum CliError {
     Usage(String),
     #[error("server stopped with an error: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Control(#[from] ControlError),
+}
+
+/// How the process ends: its exit code and, on failure, the one line for standard error.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Exit {
+    pub code: u8,
+    pub stderr: Option<String>,
+}
+
+impl Exit {
+    /// Control commands: 1 refused or outcome not reached, 3 server unreachable (clap exits 2 on
+    /// bad usage before [`run`]); every other failure is 1.
+    pub fn of(result: Result<(), CliError>) -> Exit {
+        match result {
+            Ok(()) => Exit { code: 0, stderr: None },
+            Err(CliError::Control(e)) => Exit {
+                code: e.exit_code(),
+                stderr: Some(format!("papay: {e}")),
+            },
+            Err(e) => Exit {
+                code: 1,
+                stderr: Some(format!("papay: error: {e}")),
+            },
+        }
+    }
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Keys(KeysCommand::Generate(args)) => generate(args),
+        Command::Simulate(args) => print_line(control::simulate(&args).await),
+        Command::Clock(args) => print_line(control::clock(&args).await),
     }
+}
+
+fn print_line(outcome: Result<String, ControlError>) -> Result<(), CliError> {
+    println!("{}", outcome?);
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> Result<(), CliError> {

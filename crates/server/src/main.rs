@@ -16,11 +16,9 @@ async fn main() -> std::process::ExitCode {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
-    match papay::cli::run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("papay: error: {e}");
-            std::process::ExitCode::FAILURE
-        }
+    let exit = papay::cli::Exit::of(papay::cli::run(cli).await);
+    if let Some(line) = exit.stderr {
+        eprintln!("{line}");
     }
+    std::process::ExitCode::from(exit.code)
 }
