@@ -486,6 +486,154 @@ mod tests {
         assert_eq!(pairs, 91);
     }
 
+    fn contract(state: ContractState, openid: Option<&str>, ip: Option<&str>) -> Contract {
+        let at = time::macros::datetime!(2026-11-27 10:00:00 UTC);
+        Contract {
+            contract_id: ContractId::from_stored("20261127000000000001".into()),
+            mchid: Mchid::parse("1900000100").unwrap(),
+            party: Party::Common {
+                appid: AppId::parse("wx8a3e6b0c5d2f4e71").unwrap(),
+            },
+            plan_id: PlanId::new(12535).unwrap(),
+            out_contract_code: OutContractCode::from_stored("C1".into()),
+            user_display_name: None,
+            openid: openid.map(|o| OpenId::from_stored(o.into())),
+            success_notify_url: NotifyUrl::from_stored("https://m.example/n".into()),
+            state,
+            session: Session {
+                token: SessionToken::from_stored("1".into()),
+                channel: Channel::Jsapi,
+                expires_at: at + time::Duration::hours(2),
+                return_url: None,
+                return_appid: None,
+                user_client_ip: ip.map(|i| ClientIp::from_stored(i.into())),
+            },
+            created_at: at,
+            signed_time: None,
+            expired_time: None,
+            terminated_time: None,
+            termination_mode: None,
+            termination_note: None,
+        }
+    }
+
+    fn agree(openid: &str, ip: Option<&str>) -> UserAction {
+        UserAction::Agree {
+            openid: OpenId::from_stored(openid.into()),
+            client_ip: ip.map(|i| ClientIp::from_stored(i.into())),
+        }
+    }
+
+    #[test]
+    fn user_actions_become_events_while_the_session_lives() {
+        let c = contract(NotSign, Some("o1"), Some("10.0.0.7"));
+        let now = c.created_at + time::Duration::minutes(1);
+        assert_eq!(c.user_event(&UserAction::Open, now), Ok(Event::UserOpened));
+        assert_eq!(c.user_event(&agree("o1", None), now), Ok(Event::UserAgreed));
+        assert_eq!(c.user_event(&agree("o1", Some("10.0.0.7")), now), Ok(Event::UserAgreed));
+        assert_eq!(
+            c.user_event(&agree("o1", Some("::ffff:10.0.0.7")), now),
+            Ok(Event::UserAgreed)
+        );
+        assert_eq!(
+            c.user_event(&agree("o1", Some("10.0.0.8")), now),
+            Ok(Event::SigningFailed(SignFailure::ClientIpMismatch))
+        );
+        assert_eq!(
+            c.user_event(&agree("o2", None), now),
+            Ok(Event::SigningFailed(SignFailure::OpenIdMismatch))
+        );
+        assert_eq!(
+            c.user_event(&UserAction::Decline, now),
+            Ok(Event::SigningFailed(SignFailure::Declined))
+        );
+        assert_eq!(c.user_event(&UserAction::Expire, now), Ok(Event::SessionExpired));
+        let late = c.session.expires_at;
+        for action in [
+            UserAction::Open,
+            agree("o1", None),
+            UserAction::Decline,
+            UserAction::Expire,
+        ] {
+            assert_eq!(c.user_event(&action, late), Err(Refusal::SessionExpired), "{action:?}");
+        }
+        for state in [Signed, SignFail, Terminating, Terminated, Delete] {
+            let closed = contract(state, Some("o1"), None);
+            assert_eq!(
+                closed.user_event(&UserAction::Open, now),
+                Err(Refusal::SessionClosed),
+                "{state:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn apply_sets_the_fields_each_event_owns() {
+        let c = contract(Signing, None, None);
+        let now = c.created_at + time::Duration::seconds(90) + time::Duration::milliseconds(250);
+        let whole = c.created_at + time::Duration::seconds(90);
+        let signer = OpenId::from_stored("o9".into());
+
+        let signed = c.apply(Event::UserAgreed, now, Some(&signer), 30, None).unwrap();
+        assert_eq!(signed.effect, Effect::NotifySigned);
+        assert_eq!(signed.contract.state, Signed);
+        assert_eq!(signed.contract.signed_time, Some(whole));
+        assert_eq!(signed.contract.expired_time, Some(whole + time::Duration::days(30)));
+        assert_eq!(signed.contract.openid, Some(signer.clone()));
+
+        let expired = c.apply(Event::SessionExpired, now, None, 30, None).unwrap();
+        assert_eq!(expired.contract.state, NotSign);
+        assert_eq!(expired.contract.session.expires_at, whole);
+
+        let declined = c
+            .apply(
+                Event::SigningFailed(SignFailure::Declined),
+                now,
+                Some(&signer),
+                30,
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            (declined.contract.state, declined.contract.openid.clone()),
+            (SignFail, None)
+        );
+
+        let note = TerminationNote::from_stored("moved away".into());
+        let ended = signed
+            .contract
+            .apply(Event::Terminated(TerminationMode::User), now, None, 30, Some(&note))
+            .unwrap();
+        assert_eq!(ended.effect, Effect::NotifyTerminated);
+        assert_eq!(ended.contract.terminated_time, Some(whole));
+        assert_eq!(ended.contract.termination_mode, Some(TerminationMode::User));
+        assert_eq!(ended.contract.termination_note, Some(note));
+        assert_eq!(
+            ended
+                .contract
+                .apply(Event::Terminated(TerminationMode::Platform), now, None, 30, None),
+            Err(Refusal::NotTerminable)
+        );
+
+        let reopened = c.apply(Event::UserOpened, now, None, 30, None).unwrap();
+        assert!(reopened.is_noop(&c), "opening an open page changes nothing");
+    }
+
+    #[test]
+    fn a_lapsed_signing_session_reads_notsign() {
+        let c = contract(Signing, None, None);
+        assert_eq!(c.clone().observed(c.created_at).state, Signing);
+        assert_eq!(c.clone().observed(c.session.expires_at).state, NotSign);
+        let signed = contract(Signed, None, None);
+        assert_eq!(signed.clone().observed(signed.session.expires_at).state, Signed);
+    }
+
+    #[test]
+    fn every_event_has_its_own_history_label() {
+        let labels: std::collections::HashSet<_> = Event::ALL.iter().map(|e| e.label()).collect();
+        assert_eq!(labels.len(), Event::ALL.len());
+    }
+
     #[test]
     fn names_round_trip() {
         for s in ContractState::ALL {

@@ -9,6 +9,7 @@ pub mod error;
 mod input;
 pub mod lang;
 pub mod links;
+mod pages;
 mod replay;
 pub mod request_id;
 mod transport;
@@ -129,6 +130,9 @@ pub fn router(state: AppState) -> Router {
         .merge(apiv3)
         .route("/healthz", get(healthz))
         .merge(control::routes())
+        .route(links::SIGN_PATH, get(pages::sign_page).post(pages::decide))
+        .route(links::SHOW_CODE_PATH, get(pages::show_code))
+        .route(links::OPEN_PATH, get(pages::open))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn(request_id::middleware))

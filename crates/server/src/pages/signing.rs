@@ -32,6 +32,8 @@ pub struct SigningView<'a> {
     pub default_openid: Option<&'a str>,
     /// Where the form POSTs, e.g. `"/global/papay/contracts/login"`.
     pub form_action: &'a str,
+    /// Why the last submission was refused (e.g. a malformed openid), shown above the form.
+    pub error: Option<&'a str>,
 }
 
 /// The signing page (form with ids `agree`, `decline` and, when the openid is not fixed,
@@ -57,6 +59,9 @@ pub fn signing_page(v: &SigningView) -> Markup {
             @if let Some(openid) = v.openid {
                 (fact("Signing as (openid)", html! { span.mono #openid-fixed { (openid) } }))
             }
+        }
+        @if let Some(error) = v.error {
+            p.error #error role="alert" { (error) }
         }
         form method="post" action=(v.form_action) {
             input type="hidden" name="os_session_id" value=(v.session_id);

@@ -28,6 +28,7 @@ fn signing(openid: Option<&'static str>) -> SigningView<'static> {
         openid,
         default_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
         form_action: "/global/papay/contracts/login",
+        error: None,
     }
 }
 
@@ -146,6 +147,7 @@ fn user_data_is_escaped_everywhere() {
         expires_at: EVIL,
         default_openid: Some(EVIL),
         form_action: EVIL,
+        error: Some(EVIL),
         ..signing(None)
     };
     let fixed = SigningView {

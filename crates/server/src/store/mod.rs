@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::clock::VirtualClock;
-use crate::domain::contract::{Contract, ContractState, Refusal, TerminationMode, UserAction};
+use crate::domain::contract::{Change, Contract, ContractState, Refusal, TerminationMode, UserAction};
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::{Mchid, PlanId};
 use crate::domain::merchant::{Merchant, Plan};
@@ -137,7 +137,7 @@ pub trait Store: Send + Sync + 'static {
         token: &str,
         action: &UserAction,
         now: OffsetDateTime,
-    ) -> Result<Result<Contract, Refusal>, StoreError>;
+    ) -> Result<Result<Change, Refusal>, StoreError>;
 
     /// The merchant's contracts matching `filter`, newest first.
     async fn contracts(&self, mchid: &Mchid, filter: &ContractFilter) -> Result<Vec<Contract>, StoreError>;

@@ -70,8 +70,8 @@ async fn act(
     }
     let action = action(&contract)?;
     let now = merchant.now(state.clock().now());
-    let after = state.store().act_on_session(token, &action, now).await??;
-    Ok(Json(SessionView::new(&after, false, now)))
+    let change = state.store().act_on_session(token, &action, now).await??;
+    Ok(Json(SessionView::after(&change, now)))
 }
 
 #[derive(Deserialize, Default)]

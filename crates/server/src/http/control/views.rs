@@ -5,7 +5,7 @@ use papay_protocol::time_format::rfc3339_beijing;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::domain::contract::Contract;
+use crate::domain::contract::{Change, Contract, Event};
 use crate::http::contracts::contract_json;
 use crate::store::Transition;
 
@@ -21,10 +21,26 @@ pub struct SessionView {
     pub expires_at: String,
     pub contract_id: String,
     pub state: &'static str,
+    /// The event the call just caused (absent for a plain look-up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<&'static str>,
+    /// Why signing failed, when the call ended in SIGNFAIL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
     pub contract: papay_protocol::contracts::Contract,
 }
 
 impl SessionView {
+    /// The session after `change` (`now` is the merchant's time).
+    pub fn after(change: &Change, now: OffsetDateTime) -> Self {
+        let mut v = SessionView::new(&change.contract, false, now);
+        v.event = Some(change.event.label());
+        if let Event::SigningFailed(why) = change.event {
+            v.reason = Some(why.describe());
+        }
+        v
+    }
+
     /// `now` is the merchant's time.
     pub fn new(c: &Contract, replaced: bool, now: OffsetDateTime) -> Self {
         let c = c.clone().observed(now);
@@ -37,6 +53,8 @@ impl SessionView {
             expires_at: rfc3339_beijing(c.session.expires_at),
             contract_id: c.contract_id.to_string(),
             state: c.state.as_str(),
+            event: None,
+            reason: None,
             contract: contract_json(&c),
         }
     }

@@ -297,7 +297,7 @@ pub async fn act_on_session(
     token: &str,
     action: &UserAction,
     now: OffsetDateTime,
-) -> Result<Result<Contract, Refusal>, StoreError> {
+) -> Result<Result<Change, Refusal>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let Some(old) = by_token(&mut tx, token).await? else {
         let replaced: bool =
@@ -348,7 +348,7 @@ pub async fn act_on_session(
         save(&mut tx, &old, &change, now).await?;
         tx.commit().await?;
     }
-    Ok(Ok(change.contract))
+    Ok(Ok(change))
 }
 
 pub async fn list(pool: &SqlitePool, mchid: &Mchid, f: &ContractFilter) -> Result<Vec<Contract>, StoreError> {

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use super::{ContractFilter, Deleted, Origin, SessionLookup, Store, StoreError, Transition};
 use crate::domain::clock::VirtualClock;
-use crate::domain::contract::UserAction;
+use crate::domain::contract::{Change, UserAction};
 use crate::domain::contract::{Contract, Refusal, TerminationMode};
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::{AppId, Mchid, PlanId, PublicKeyId, Serial};
@@ -391,7 +391,7 @@ impl Store for SqliteStore {
         token: &str,
         action: &UserAction,
         now: OffsetDateTime,
-    ) -> Result<Result<Contract, Refusal>, StoreError> {
+    ) -> Result<Result<Change, Refusal>, StoreError> {
         contracts::act_on_session(&self.pool, token, action, now).await
     }
 
