@@ -283,8 +283,13 @@ pub async fn spawn_app_with(replay_protection: bool) -> TestApp {
 
 /// Starts papay on 127.0.0.1:0 with `dir/papay.toml` and a database in `dir`.
 pub async fn spawn_config(dir: tempfile::TempDir) -> TestApp {
+    spawn_config_on(dir, "127.0.0.1:0").await
+}
+
+/// Starts papay on `listen` with `dir/papay.toml` and a database in `dir`.
+pub async fn spawn_config_on(dir: tempfile::TempDir, listen: &str) -> TestApp {
     let overrides = Overrides {
-        listen: Some("127.0.0.1:0".into()),
+        listen: Some(listen.into()),
         ..Overrides::default()
     };
     let settings = Settings::load(Some(&dir.path().join("papay.toml")), &overrides).unwrap();

@@ -4,10 +4,15 @@
 
 mod auth_failures;
 mod certificates;
+mod cli_simulate;
 mod config_errors;
 mod contract_errors;
 mod contracts;
+mod control_clock_faults;
+mod control_merchants;
+mod control_sessions;
 mod demo;
 mod helpers;
 mod openssl_keys;
+mod signing_pages;
 mod transport;
