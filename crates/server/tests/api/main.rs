@@ -10,6 +10,7 @@ mod contract_errors;
 mod contracts;
 mod control_clock_faults;
 mod control_merchants;
+mod control_openapi;
 mod control_sessions;
 mod demo;
 mod helpers;

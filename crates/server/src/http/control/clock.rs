@@ -6,6 +6,7 @@ use axum::Json;
 use papay_protocol::time_format::{parse_rfc3339, rfc3339_beijing};
 use serde::{Deserialize, Serialize};
 
+use super::error::ErrorBody;
 use super::{merchant_in_path, Body, Caller, ControlError, Seg};
 use crate::domain::clock::{VirtualClock, MAX_SPEED};
 use crate::domain::merchant::Merchant;
@@ -14,7 +15,7 @@ use crate::http::AppState;
 /// The furthest one call may move a clock.
 const MAX_STEP: std::time::Duration = std::time::Duration::from_secs(10 * 366 * 24 * 3600);
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ClockView {
     now: String,
     offset_seconds: i64,
@@ -43,6 +44,11 @@ async fn store(state: &AppState, m: &Merchant, clock: Option<VirtualClock>) -> R
 }
 
 /// `GET /sandbox/v1/merchants/{mchid}/clock`
+#[utoipa::path(
+    get, path = "/sandbox/v1/merchants/{mchid}/clock", tag = "control",
+    params(("mchid" = String, Path, description = "The merchant id")),
+    responses((status = 200, description = "The merchant's clock", body = ClockView), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -52,13 +58,19 @@ pub async fn show(
     Ok(Json(view(&m, state.clock().now())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Advance {
     by: String,
 }
 
 /// `POST /sandbox/v1/merchants/{mchid}/clock/advance` with `{"by": "2h"}`
+#[utoipa::path(
+    post, path = "/sandbox/v1/merchants/{mchid}/clock/advance", tag = "control",
+    request_body = Advance,
+    params(("mchid" = String, Path, description = "The merchant id")),
+    responses((status = 200, description = "The clock after the step", body = ClockView), (status = 400, description = "PARAM_ERROR", body = ErrorBody), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn advance(
     State(state): State<AppState>,
     caller: Caller,
@@ -88,7 +100,7 @@ pub async fn advance(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetClock {
     speed: Option<f64>,
@@ -96,6 +108,12 @@ pub struct SetClock {
 }
 
 /// `PUT /sandbox/v1/merchants/{mchid}/clock` with `{"speed": F}` and/or `{"now": RFC3339}`
+#[utoipa::path(
+    put, path = "/sandbox/v1/merchants/{mchid}/clock", tag = "control",
+    request_body = SetClock,
+    params(("mchid" = String, Path, description = "The merchant id")),
+    responses((status = 200, description = "The clock as set", body = ClockView), (status = 400, description = "PARAM_ERROR", body = ErrorBody), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn set(
     State(state): State<AppState>,
     caller: Caller,
@@ -133,6 +151,11 @@ pub async fn set(
 }
 
 /// `DELETE /sandbox/v1/merchants/{mchid}/clock`: back to real time.
+#[utoipa::path(
+    delete, path = "/sandbox/v1/merchants/{mchid}/clock", tag = "control",
+    params(("mchid" = String, Path, description = "The merchant id")),
+    responses((status = 200, description = "Real time again", body = ClockView), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn reset(
     State(state): State<AppState>,
     caller: Caller,

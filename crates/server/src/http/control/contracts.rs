@@ -5,6 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use super::error::ErrorBody;
 use super::views::ContractDetail;
 use super::{merchant_in_path, Body, Caller, ControlError, Seg};
 use crate::domain::contract::{Contract, ContractState, TerminationMode};
@@ -16,7 +17,7 @@ use crate::store::ContractFilter;
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 500;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ContractList {
     contracts: Vec<ContractDetail>,
 }
@@ -53,6 +54,11 @@ fn filter(query: Option<&str>) -> Result<ContractFilter, ControlError> {
 }
 
 /// `GET /sandbox/v1/merchants/{mchid}/contracts`
+#[utoipa::path(
+    get, path = "/sandbox/v1/merchants/{mchid}/contracts", tag = "control",
+    params(("mchid" = String, Path, description = "The merchant id"), ("state" = Option<String>, Query, description = "A contract state, e.g. SIGNED"), ("plan_id" = Option<i64>, Query), ("out_contract_code" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1 to 500, default 100")),
+    responses((status = 200, description = "Newest first", body = ContractList), (status = 400, description = "PARAM_ERROR", body = ErrorBody), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,6 +100,11 @@ async fn detail(state: &AppState, c: &Contract) -> Result<Json<ContractDetail>, 
 }
 
 /// `GET /sandbox/v1/contracts/{contract_id}`
+#[utoipa::path(
+    get, path = "/sandbox/v1/contracts/{contract_id}", tag = "control",
+    params(("contract_id" = String, Path, description = "The contract id")),
+    responses((status = 200, description = "With its transition history", body = ContractDetail), (status = 404, description = "CONTRACT_NOT_EXIST", body = ErrorBody))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -103,7 +114,7 @@ pub async fn get(
     detail(&state, &c).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TerminateRequest {
     #[serde(rename = "as")]
@@ -113,6 +124,12 @@ pub struct TerminateRequest {
 
 /// `POST /sandbox/v1/contracts/{contract_id}/terminate`: the user cancels in the WeChat wallet
 /// (`USER`) or the merchant platform ends it (`PLATFORM`).
+#[utoipa::path(
+    post, path = "/sandbox/v1/contracts/{contract_id}/terminate", tag = "control",
+    request_body = TerminateRequest,
+    params(("contract_id" = String, Path, description = "The contract id")),
+    responses((status = 200, description = "TERMINATED", body = ContractDetail), (status = 400, description = "PARAM_ERROR", body = ErrorBody), (status = 404, description = "CONTRACT_NOT_EXIST", body = ErrorBody), (status = 409, description = "CONTRACT_NOT_TERMINABLE", body = ErrorBody))
+)]
 pub async fn terminate(
     State(state): State<AppState>,
     caller: Caller,

@@ -3,7 +3,6 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 use crate::domain::contract::Refusal;
 use crate::domain::values::FieldError;
@@ -105,9 +104,17 @@ impl From<StoreError> for ControlError {
     }
 }
 
+/// Every control-API error answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// e.g. `SESSION_EXPIRED`
+    pub code: &'static str,
+    pub message: String,
+}
+
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
-        (status, Json(json!({"code": code, "message": message}))).into_response()
+        (status, Json(ErrorBody { code, message })).into_response()
     }
 }

@@ -5,11 +5,12 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use super::error::ErrorBody;
 use super::{merchant_in_path, Body, Caller, ControlError, Seg};
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind, MAX_COUNT, MAX_LATENCY_MS};
 use crate::http::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct FaultView {
     id: i64,
     endpoint: &'static str,
@@ -30,12 +31,12 @@ impl From<&Fault> for FaultView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct FaultList {
     faults: Vec<FaultView>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddFault {
     endpoint: String,
@@ -45,6 +46,12 @@ pub struct AddFault {
 }
 
 /// `POST /sandbox/v1/merchants/{mchid}/faults`
+#[utoipa::path(
+    post, path = "/sandbox/v1/merchants/{mchid}/faults", tag = "control",
+    request_body = AddFault,
+    params(("mchid" = String, Path, description = "The merchant id")),
+    responses((status = 201, description = "The fault, pending", body = FaultView), (status = 400, description = "PARAM_ERROR", body = ErrorBody), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn add(
     State(state): State<AppState>,
     caller: Caller,
@@ -86,6 +93,11 @@ pub async fn add(
 }
 
 /// `GET /sandbox/v1/merchants/{mchid}/faults`
+#[utoipa::path(
+    get, path = "/sandbox/v1/merchants/{mchid}/faults", tag = "control",
+    params(("mchid" = String, Path, description = "The merchant id")),
+    responses((status = 200, description = "Faults with calls left", body = FaultList), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -99,6 +111,11 @@ pub async fn list(
 }
 
 /// `DELETE /sandbox/v1/merchants/{mchid}/faults`
+#[utoipa::path(
+    delete, path = "/sandbox/v1/merchants/{mchid}/faults", tag = "control",
+    params(("mchid" = String, Path, description = "The merchant id")),
+    responses((status = 204, description = "Cleared"), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn clear(State(state): State<AppState>, caller: Caller, Seg(mchid): Seg) -> Result<StatusCode, ControlError> {
     let m = merchant_in_path(&state, &caller, &mchid).await?;
     state.store().clear_faults(&m.mchid).await?;

@@ -5,19 +5,20 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use super::error::ErrorBody;
 use super::{merchant_in_path, Body, Caller, ControlError, Seg};
 use crate::http::AppState;
 use crate::provision::throwaway;
 use crate::store::Deleted;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMerchant {
     name: Option<String>,
 }
 
 /// Everything a test needs to act as the new merchant. Its secrets are in this answer only.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedMerchant {
     mchid: String,
     name: String,
@@ -36,6 +37,11 @@ pub struct CreatedMerchant {
 const ATTEMPTS: usize = 5;
 
 /// `POST /sandbox/v1/merchants`
+#[utoipa::path(
+    post, path = "/sandbox/v1/merchants", tag = "control",
+    request_body = CreateMerchant,
+    responses((status = 201, description = "A throwaway merchant and its credentials", body = CreatedMerchant), (status = 400, description = "PARAM_ERROR", body = ErrorBody), (status = 403, description = "NO_AUTH", body = ErrorBody))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -90,6 +96,11 @@ pub async fn create(
 }
 
 /// `DELETE /sandbox/v1/merchants/{mchid}`
+#[utoipa::path(
+    delete, path = "/sandbox/v1/merchants/{mchid}", tag = "control",
+    params(("mchid" = String, Path, description = "The merchant id")),
+    responses((status = 204, description = "Deleted with everything it owned"), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -111,6 +122,11 @@ pub async fn delete(
 }
 
 /// `POST /sandbox/v1/merchants/{mchid}/reset`
+#[utoipa::path(
+    post, path = "/sandbox/v1/merchants/{mchid}/reset", tag = "control",
+    params(("mchid" = String, Path, description = "The merchant id")),
+    responses((status = 204, description = "Contracts, faults and clock forgotten"), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn reset(State(state): State<AppState>, caller: Caller, Seg(mchid): Seg) -> Result<StatusCode, ControlError> {
     let m = merchant_in_path(&state, &caller, &mchid).await?;
     state.store().reset_merchant(&m.mchid).await?;

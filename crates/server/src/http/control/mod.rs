@@ -5,9 +5,10 @@
 
 mod clock;
 mod contracts;
-mod error;
+pub mod error;
 mod faults;
 mod merchants;
+pub mod openapi;
 mod sessions;
 mod views;
 
@@ -26,6 +27,7 @@ use crate::domain::ids::Mchid;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/sandbox/v1/openapi.json", get(openapi::document))
         .route("/sandbox/v1/links/resolve", post(sessions::resolve))
         .route("/sandbox/v1/sessions/{session_id}/agree", post(sessions::agree))
         .route("/sandbox/v1/sessions/{session_id}/decline", post(sessions::decline))

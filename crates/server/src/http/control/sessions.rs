@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
+use super::error::ErrorBody;
 use super::views::SessionView;
 use super::{Body, Caller, ControlError, Seg};
 use crate::domain::contract::{Contract, UserAction};
@@ -39,13 +40,18 @@ async fn load(
     Ok(Some((contract, replaced, merchant)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
     link: String,
 }
 
 /// `POST /sandbox/v1/links/resolve`
+#[utoipa::path(
+    post, path = "/sandbox/v1/links/resolve", tag = "control",
+    request_body = ResolveRequest,
+    responses((status = 200, description = "The session behind the link", body = SessionView), (status = 404, description = "LINK_NOT_FOUND", body = ErrorBody))
+)]
 pub async fn resolve(
     State(state): State<AppState>,
     caller: Caller,
@@ -74,7 +80,7 @@ async fn act(
     Ok(Json(SessionView::after(&change, now)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgreeRequest {
     openid: Option<String>,
@@ -82,6 +88,12 @@ pub struct AgreeRequest {
 }
 
 /// `POST /sandbox/v1/sessions/{session_id}/agree`
+#[utoipa::path(
+    post, path = "/sandbox/v1/sessions/{session_id}/agree", tag = "control",
+    request_body = AgreeRequest,
+    params(("session_id" = String, Path, description = "The session id (token) of a signing link")),
+    responses((status = 200, description = "SIGNED, or SIGNFAIL with its reason", body = SessionView), (status = 400, description = "PARAM_ERROR, OPENID_REQUIRED", body = ErrorBody), (status = 404, description = "SESSION_NOT_FOUND", body = ErrorBody), (status = 409, description = "SESSION_CLOSED", body = ErrorBody), (status = 410, description = "SESSION_EXPIRED", body = ErrorBody))
+)]
 pub async fn agree(
     State(state): State<AppState>,
     caller: Caller,
@@ -102,6 +114,11 @@ pub async fn agree(
 }
 
 /// `POST /sandbox/v1/sessions/{session_id}/decline`
+#[utoipa::path(
+    post, path = "/sandbox/v1/sessions/{session_id}/decline", tag = "control",
+    params(("session_id" = String, Path, description = "The session id (token) of a signing link")),
+    responses((status = 200, description = "SIGNFAIL", body = SessionView), (status = 404, description = "SESSION_NOT_FOUND", body = ErrorBody), (status = 409, description = "SESSION_CLOSED", body = ErrorBody), (status = 410, description = "SESSION_EXPIRED", body = ErrorBody))
+)]
 pub async fn decline(
     State(state): State<AppState>,
     caller: Caller,
@@ -111,6 +128,11 @@ pub async fn decline(
 }
 
 /// `POST /sandbox/v1/sessions/{session_id}/expire`
+#[utoipa::path(
+    post, path = "/sandbox/v1/sessions/{session_id}/expire", tag = "control",
+    params(("session_id" = String, Path, description = "The session id (token) of a signing link")),
+    responses((status = 200, description = "The session is dead; the contract reads NOTSIGN", body = SessionView), (status = 404, description = "SESSION_NOT_FOUND", body = ErrorBody), (status = 409, description = "SESSION_CLOSED", body = ErrorBody), (status = 410, description = "SESSION_EXPIRED", body = ErrorBody))
+)]
 pub async fn expire(
     State(state): State<AppState>,
     caller: Caller,

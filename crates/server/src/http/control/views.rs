@@ -9,7 +9,7 @@ use crate::domain::contract::{Change, Contract, Event};
 use crate::http::contracts::contract_json;
 use crate::store::Transition;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub session_id: String,
     pub mchid: String,
@@ -27,6 +27,8 @@ pub struct SessionView {
     /// Why signing failed, when the call ended in SIGNFAIL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    /// The contract exactly as the Global query API (§2.6) shows it.
+    #[schema(value_type = Object)]
     pub contract: papay_protocol::contracts::Contract,
 }
 
@@ -60,7 +62,7 @@ impl SessionView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TransitionView {
     pub event: String,
     pub from: Option<&'static str>,
@@ -68,13 +70,15 @@ pub struct TransitionView {
     pub at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ContractDetail {
     pub mchid: String,
     pub channel: &'static str,
     pub session_id: String,
     pub session_expires_at: String,
     pub session_live: bool,
+    /// The contract exactly as the Global query API (§2.6) shows it.
+    #[schema(value_type = Object)]
     pub contract: papay_protocol::contracts::Contract,
     pub transitions: Vec<TransitionView>,
 }

@@ -1,0 +1,77 @@
+//! The control API's OpenAPI 3.1 document, generated from the handlers' annotations and
+//! served at `/sandbox/v1/openapi.json`, so the document cannot drift from the code.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use super::{clock, contracts, error, faults, merchants, sessions, views};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "papay test-control API",
+        description = "Plays the WeChat user, drives each merchant's virtual clock, injects faults and makes throwaway merchants. Open on loopback; elsewhere send `Authorization: Bearer <admin or merchant control token>`. See docs/control-api.md."
+    ),
+    paths(
+        sessions::resolve, sessions::agree, sessions::decline, sessions::expire,
+        contracts::list, contracts::get, contracts::terminate,
+        clock::show, clock::advance, clock::set, clock::reset,
+        faults::add, faults::list, faults::clear,
+        merchants::create, merchants::delete, merchants::reset,
+    ),
+    components(schemas(error::ErrorBody, views::SessionView, views::ContractDetail, views::TransitionView)),
+    modifiers(&BearerToken),
+    security(("bearer" = [])),
+    tags((name = "control", description = "The test-control API"))
+)]
+pub struct ControlApi;
+
+/// The bearer scheme, and the answers every operation can give: malformed input (400), a
+/// missing or unknown token (401), papay failing (500).
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = doc.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in doc.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let responses = &mut op.responses.responses;
+                for (status, description) in [
+                    ("400", "PARAM_ERROR: malformed input"),
+                    ("401", "UNAUTHORIZED: token missing (off loopback) or unknown"),
+                    ("500", "SYSTEMERROR"),
+                ] {
+                    responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::T(error(description)));
+                }
+            }
+        }
+    }
+}
+
+/// `GET /sandbox/v1/openapi.json`
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ControlApi::openapi())
+}
