@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth_failures;
+mod browser;
 mod certificates;
 mod config_errors;
 mod contract_errors;
