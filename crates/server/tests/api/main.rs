@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth_failures;
+mod browser;
 mod certificates;
 mod cli_simulate;
 mod config_errors;
