@@ -298,16 +298,28 @@ pub async fn show_code(State(state): State<AppState>, RawQuery(query): RawQuery)
         return notice(Notice::Expired);
     }
     let c = &l.contract;
+    let signing_url = links::sign_url(state.public_url(), c.session.token.as_str());
+    let note = loopback_note(&signing_url);
     html(
         StatusCode::OK,
         pages::qr_page(&QrView {
             merchant_name: &l.merchant.name,
             plan_name: l.plan.as_ref().map_or("", |p| p.name.as_str()),
             user_display_name: c.user_display_name.as_ref().map(|d| d.as_str()),
-            signing_url: &links::sign_url(state.public_url(), c.session.token.as_str()),
+            signing_url: &signing_url,
             expires_at: &shown(c.session.expires_at),
+            note: note.as_deref(),
         }),
     )
+}
+
+/// A warning when the QR code points at this machine only (papay without a `public_url`).
+fn loopback_note(url: &str) -> Option<String> {
+    let host = url.split("://").nth(1)?.split(['/', '?']).next()?;
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    ["127.0.0.1", "localhost", "[::1]"].contains(&name).then(|| {
+        format!("This code points at {host}, which a phone cannot reach; start papay with a public_url the phone can reach, or open the link below.")
+    })
 }
 
 /// `GET /papay/open?sessionId=…`: the APP / mini-program stand-in. Without a session id, a

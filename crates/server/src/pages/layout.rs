@@ -15,22 +15,24 @@ pub(super) const HEADER: &str = "WeChat Pay · papay sandbox";
 /// The one stylesheet (static, no user data, so pre-escaping it is safe).
 const STYLE: &str = r#"
 *{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%;scrollbar-gutter:stable}
 body{margin:0;background:#EDEDED;color:#191919;
   font:16px/1.5 -apple-system,BlinkMacSystemFont,"PingFang SC","Helvetica Neue","Segoe UI",Roboto,
   "Noto Sans","Microsoft YaHei",Arial,sans-serif}
 .wrap{max-width:480px;margin:0 auto;padding:0 12px 32px}
 .top{text-align:center;font-size:13px;color:#7f7f7f;padding:14px 0 10px;margin:0}
-.card{background:#fff;border-radius:12px;padding:28px 20px 24px}
+.card{background:#fff;border-radius:12px;padding:24px 20px 20px}
 h1{font-size:21px;font-weight:600;line-height:1.35;margin:0 0 6px;text-align:center}
 .sub{color:#7f7f7f;text-align:center;margin:0 0 20px;font-size:15px;overflow-wrap:anywhere}
 .lead{margin:0 0 16px;overflow-wrap:anywhere}
+h1+.lead{margin-top:14px}
 .facts{margin:0 0 20px;border-top:1px solid #f0f0f0}
-.facts div{display:flex;justify-content:space-between;gap:16px;padding:12px 0;
+.facts div{display:flex;justify-content:space-between;align-items:baseline;gap:16px;padding:9px 0;
   border-bottom:1px solid #f0f0f0}
 .facts dt{color:#7f7f7f;flex:none}
 .facts dd{margin:0;text-align:right;overflow-wrap:anywhere;min-width:0}
-.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:14px}
+.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.94em}
+.muted{color:#7f7f7f}
 label{display:block;font-size:15px;color:#4c4c4c;margin:0 0 6px}
 .hint{font-size:13px;color:#7f7f7f;margin:6px 0 0}
 input[type=text]{display:block;width:100%;min-height:48px;padding:10px 12px;font:inherit;

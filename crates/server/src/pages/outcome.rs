@@ -53,7 +53,7 @@ pub struct OutcomeView<'a> {
 pub fn outcome_page(v: &OutcomeView) -> Markup {
     let (title, icon, class) = match v.outcome {
         Outcome::Signed { .. } => ("Contract signed", "✓", "ok"),
-        Outcome::Failed { .. } => ("Contract not signed", "!", "bad"),
+        Outcome::Failed { .. } => ("Contract not signed", "×", "neutral"),
         Outcome::Terminated { .. } => ("Contract terminated", "–", "neutral"),
     };
     let body = html! {

@@ -25,6 +25,8 @@ pub struct QrView<'a> {
     pub signing_url: &'a str,
     /// Already formatted.
     pub expires_at: &'a str,
+    /// Shown under the code, e.g. that a phone cannot reach a loopback address.
+    pub note: Option<&'a str>,
 }
 
 /// The QR page: an inline SVG with id `qr` encoding `signing_url`, and a link `open-link` to it.
@@ -33,7 +35,7 @@ pub fn qr_page(v: &QrView) -> Markup {
         h1 { "Scan with WeChat" }
         p.sub {
             (v.merchant_name) " · " (v.plan_name)
-            @if let Some(name) = v.user_display_name { " · " (name) }
+            @if let Some(name) = v.user_display_name { " · for " (name) }
         }
         div.qr {
             @match encode(v.signing_url) {
@@ -45,6 +47,9 @@ pub fn qr_page(v: &QrView) -> Markup {
         p.lead {
             "Open WeChat on your phone, tap " strong { "+" } " then " strong { "Scan" }
             ", and point the camera at the code to review and sign the contract."
+        }
+        @if let Some(note) = v.note {
+            p.hint #qr-note { (note) }
         }
         a #open-link .btn .secondary href=(v.signing_url) { "Open the signing page on this device" }
         p.note { "This code expires at " (v.expires_at) "." }

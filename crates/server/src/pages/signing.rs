@@ -41,16 +41,13 @@ pub struct SigningView<'a> {
 pub fn signing_page(v: &SigningView) -> Markup {
     let body = html! {
         h1 { "Authorize automatic payments" }
-        p.sub { (v.plan_name) }
         p.lead {
             "Once you agree, " strong { (v.merchant_name) }
             " may deduct payments from your WeChat Pay under the plan below, without asking you each time."
         }
         dl.facts {
-            (fact("Merchant", html! { (v.merchant_name) }))
-            (fact("Merchant ID", html! { span.mono { (v.mchid) } }))
-            (fact("Plan", html! { (v.plan_name) }))
-            (fact("Plan ID", html! { span.mono { (v.plan_id) } }))
+            (fact("Merchant", html! { (v.merchant_name) " " span.mono.muted { (v.mchid) } }))
+            (fact("Plan", html! { (v.plan_name) " " span.mono.muted { "#" (v.plan_id) } }))
             @if let Some(name) = v.user_display_name {
                 (fact("Account", html! { (name) }))
             }
@@ -72,7 +69,7 @@ pub fn signing_page(v: &SigningView) -> Markup {
                     label for="openid" { "WeChat user (openid) who signs" }
                     input #openid type="text" name="openid" value=[v.default_openid] required
                         autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="openid-hint";
-                    p.hint #openid-hint { "The pre-sign gave no openid; enter the one that should sign." }
+                    p.hint #openid-hint { "The merchant did not say which user signs; enter an openid." }
                 }
             }
             button #agree .btn .primary type="submit" name="decision" value="agree" { "Agree and sign" }

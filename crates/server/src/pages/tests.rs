@@ -54,6 +54,7 @@ fn all_pages() -> Vec<String> {
             user_display_name: None,
             signing_url: URL,
             expires_at: "soon",
+            note: None,
         })
         .into_string(),
         outcome(
@@ -160,6 +161,7 @@ fn user_data_is_escaped_everywhere() {
         user_display_name: Some(EVIL),
         signing_url: EVIL,
         expires_at: EVIL,
+        note: None,
     };
     let outcomes = [
         Outcome::Signed {
@@ -203,6 +205,7 @@ fn qr_page_shows_the_code_and_the_link() {
         user_display_name: Some("Alice"),
         signing_url: URL,
         expires_at: "2026-11-27 20:00:00 (UTC+8)",
+        note: None,
     })
     .into_string();
     assert_eq!(html.matches(r#"<svg id="qr" role="img""#).count(), 1);
@@ -228,6 +231,7 @@ fn qr_page_survives_a_url_too_long_to_encode() {
         user_display_name: None,
         signing_url: &url,
         expires_at: "e",
+        note: None,
     })
     .into_string();
     assert!(!html.contains("<svg"));

@@ -33,6 +33,14 @@ pub struct Transition {
     pub at: OffsetDateTime,
 }
 
+/// A notification a state change queued for the merchant (delivered by the notification worker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedNotification {
+    pub id: String,
+    pub event_type: String,
+    pub created_at: OffsetDateTime,
+}
+
 /// Which of a merchant's contracts to list (newest first).
 #[derive(Debug, Clone, Default)]
 pub struct ContractFilter {
@@ -144,6 +152,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// A contract's history, oldest first.
     async fn transitions(&self, contract_id: &ContractId) -> Result<Vec<Transition>, StoreError>;
+
+    /// The notifications a contract's changes queued, oldest first.
+    async fn notifications(&self, contract_id: &ContractId) -> Result<Vec<QueuedNotification>, StoreError>;
 
     /// Sets (or with `None` removes) the merchant's virtual clock; false if no such merchant.
     async fn set_clock(&self, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError>;

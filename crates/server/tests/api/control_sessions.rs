@@ -120,6 +120,14 @@ async fn agree_signs_and_records_history() {
         events,
         [("PRESIGN", None, "NOTSIGN"), ("USER_AGREED", Some("NOTSIGN"), "SIGNED")]
     );
+    // The signing queued exactly one PAPAY.SIGN, in the same transaction.
+    let queued: Vec<_> = detail["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(queued, ["PAPAY.SIGN"]);
 
     // The session is over: every further user action is refused.
     for action in ["agree", "decline", "expire"] {
@@ -147,6 +155,14 @@ async fn decline_ends_in_signfail_and_burns_nothing() {
         (Some("SIGNFAIL"), Some("USER_DECLINED"))
     );
     assert_eq!(view["reason"], "You declined the authorization.");
+    let (_, detail) = app
+        .control(
+            "GET",
+            &format!("/sandbox/v1/contracts/{}", view["contract_id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(detail["notifications"], json!([]), "a failed signing notifies nobody");
     assert_eq!(state_seen_by_merchant(&app, "D1").await, "SIGNFAIL");
     // §2.0: a failed signing may be pre-signed again with the same code.
     let (_, new_session, _) = presign(&app, &jsapi("D1")).await;
@@ -324,6 +340,13 @@ async fn user_and_platform_terminations() {
         assert_eq!(detail["contract"]["termination_mode"], mode);
         let last = detail["transitions"].as_array().unwrap().last().unwrap().clone();
         assert_eq!(last["event"], format!("TERMINATED_BY_{mode}"));
+        let queued: Vec<_> = detail["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["event_type"].as_str().unwrap())
+            .collect();
+        assert_eq!(queued, ["PAPAY.SIGN", "PAPAY.TERMINATE"]);
         let q = app.client().query_contract(&id, &common()).await.unwrap();
         assert_eq!(
             (q.state.as_str(), q.termination_mode.as_deref()),

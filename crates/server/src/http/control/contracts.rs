@@ -70,7 +70,10 @@ pub async fn list(
     let now = merchant.now(state.clock().now());
     let contracts = state.store().contracts(&merchant.mchid, &f).await?;
     Ok(Json(ContractList {
-        contracts: contracts.iter().map(|c| ContractDetail::new(c, &[], now)).collect(),
+        contracts: contracts
+            .iter()
+            .map(|c| ContractDetail::new(c, &[], &[], now))
+            .collect(),
     }))
 }
 
@@ -92,9 +95,11 @@ async fn detail(state: &AppState, c: &Contract) -> Result<Json<ContractDetail>, 
         .await?
         .ok_or(ControlError::ContractNotFound)?;
     let history = state.store().transitions(&c.contract_id).await?;
+    let queued = state.store().notifications(&c.contract_id).await?;
     Ok(Json(ContractDetail::new(
         c,
         &history,
+        &queued,
         merchant.now(state.clock().now()),
     )))
 }

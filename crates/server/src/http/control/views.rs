@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::domain::contract::{Change, Contract, Event};
 use crate::http::contracts::contract_json;
-use crate::store::Transition;
+use crate::store::{QueuedNotification, Transition};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
@@ -81,11 +81,20 @@ pub struct ContractDetail {
     #[schema(value_type = Object)]
     pub contract: papay_protocol::contracts::Contract,
     pub transitions: Vec<TransitionView>,
+    /// Notifications the contract's changes queued (`PAPAY.SIGN`, `PAPAY.TERMINATE`).
+    pub notifications: Vec<NotificationView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NotificationView {
+    pub id: String,
+    pub event_type: String,
+    pub created_at: String,
 }
 
 impl ContractDetail {
-    /// `now` is the merchant's time; `history` may be empty in lists.
-    pub fn new(c: &Contract, history: &[Transition], now: OffsetDateTime) -> Self {
+    /// `now` is the merchant's time; `history` and `queued` may be empty in lists.
+    pub fn new(c: &Contract, history: &[Transition], queued: &[QueuedNotification], now: OffsetDateTime) -> Self {
         let c = c.clone().observed(now);
         ContractDetail {
             mchid: c.mchid.to_string(),
@@ -101,6 +110,14 @@ impl ContractDetail {
                     from: t.from.map(|s| s.as_str()),
                     to: t.to.as_str(),
                     at: rfc3339_beijing(t.at),
+                })
+                .collect(),
+            notifications: queued
+                .iter()
+                .map(|n| NotificationView {
+                    id: n.id.clone(),
+                    event_type: n.event_type.clone(),
+                    created_at: rfc3339_beijing(n.created_at),
                 })
                 .collect(),
         }

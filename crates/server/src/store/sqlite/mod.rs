@@ -15,7 +15,7 @@ mod sandbox;
 
 use time::OffsetDateTime;
 
-use super::{ContractFilter, Deleted, Origin, SessionLookup, Store, StoreError, Transition};
+use super::{ContractFilter, Deleted, Origin, QueuedNotification, SessionLookup, Store, StoreError, Transition};
 use crate::domain::clock::VirtualClock;
 use crate::domain::contract::{Change, UserAction};
 use crate::domain::contract::{Contract, Refusal, TerminationMode};
@@ -401,6 +401,10 @@ impl Store for SqliteStore {
 
     async fn transitions(&self, contract_id: &ContractId) -> Result<Vec<Transition>, StoreError> {
         contracts::transitions(&self.pool, contract_id).await
+    }
+
+    async fn notifications(&self, contract_id: &ContractId) -> Result<Vec<QueuedNotification>, StoreError> {
+        contracts::notifications(&self.pool, contract_id).await
     }
 
     async fn set_clock(&self, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError> {

@@ -122,7 +122,12 @@ impl Driver {
     }
 
     async fn connect(&self) -> Client {
-        let options = serde_json::json!({ "binary": CHROMIUM, "args": CHROMIUM_ARGS });
+        // A phone-sized viewport (headless windows cannot be narrower than 500 px).
+        let options = serde_json::json!({
+            "binary": CHROMIUM,
+            "args": CHROMIUM_ARGS,
+            "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
+        });
         let capabilities = serde_json::Map::from_iter([("goog:chromeOptions".to_string(), options)]);
         let client = ClientBuilder::rustls()
             .unwrap()
