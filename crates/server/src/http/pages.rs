@@ -104,6 +104,20 @@ async fn load(state: &AppState, token: Option<&str>) -> Result<Loaded, Response>
     })
 }
 
+/// The session named by `?os_session_id=` while the user can still act on it; otherwise the
+/// page that answers instead (the outcome, or a dead-link notice).
+async fn load_pending(state: &AppState, query: Option<&str>) -> Result<Loaded, Response> {
+    let token = query_value(query, &["os_session_id"]);
+    let l = load(state, token.as_deref()).await?;
+    if let Some(page) = decided(state, &l).await {
+        return Err(page);
+    }
+    if !l.contract.session_live(l.now) {
+        return Err(notice(Notice::Expired));
+    }
+    Ok(l)
+}
+
 /// The page for a session whose user already decided (or whose contract ended), if any.
 async fn decided(state: &AppState, l: &Loaded) -> Option<Response> {
     let c = &l.contract;
@@ -196,17 +210,10 @@ fn signing(l: &Loaded, default_openid: Option<&str>, error: Option<&str>, status
 /// `GET /global/papay/contracts/login?os_session_id=…`: the signing page. Opening it moves the
 /// contract NOTSIGN → SIGNING; a decided session shows its outcome; a dead link says so.
 pub async fn sign_page(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
-    let token = query_value(query.as_deref(), &["os_session_id"]);
-    let mut l = match load(&state, token.as_deref()).await {
+    let mut l = match load_pending(&state, query.as_deref()).await {
         Ok(l) => l,
         Err(page) => return page,
     };
-    if let Some(page) = decided(&state, &l).await {
-        return page;
-    }
-    if !l.contract.session_live(l.now) {
-        return notice(Notice::Expired);
-    }
     match state
         .store()
         .act_on_session(l.contract.session.token.as_str(), &UserAction::Open, l.now)
@@ -286,17 +293,10 @@ pub async fn decide(State(state): State<AppState>, PeerIp(peer): PeerIp, body: B
 /// `GET /global/papay/contracts/sessions/show_code?os_session_id=…`: the PC-web page, a QR
 /// code of the signing page. Showing it is not opening it: the state stays NOTSIGN.
 pub async fn show_code(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let token = query_value(query.as_deref(), &["os_session_id"]);
-    let l = match load(&state, token.as_deref()).await {
+    let l = match load_pending(&state, query.as_deref()).await {
         Ok(l) => l,
         Err(page) => return page,
     };
-    if let Some(page) = decided(&state, &l).await {
-        return page;
-    }
-    if !l.contract.session_live(l.now) {
-        return notice(Notice::Expired);
-    }
     let c = &l.contract;
     let signing_url = links::sign_url(state.public_url(), c.session.token.as_str());
     let note = loopback_note(&signing_url);
