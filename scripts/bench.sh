@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The contract-API benchmark: bare RSA-2048 sign rate on all cores, then query-by-
 # out_contract_code and JSAPI pre-sign against the release server on 127.0.0.1, each as
-# requests/s, p50/p99 and a ratio of the sign rate. Bounded: SECONDS per measurement.
+# requests/s, p50/p99 and a ratio of the sign rate; and the floor (GET /healthz: HTTP round trip
+# plus one database call, no RSA), which bounds what any signed request can reach.
+# Bounded: SECONDS per measurement.
 #
 #   scripts/bench.sh [SECONDS]        (default 10)
 set -euo pipefail
@@ -32,7 +34,9 @@ sign_rps=${sign#sign_rps=}
 count=$(( sign_rps * secs * 12 / 10 + 1000 ))
 query=$("$gen" --mode query --addr "$addr" --seconds "$secs" --creds "$work/creds" --count "$count" --concurrency 8)
 presign=$("$gen" --mode presign --addr "$addr" --seconds "$secs" --creds "$work/creds" --count "$count" --concurrency 8)
+floor=$("$gen" --mode floor --addr "$addr" --seconds "$secs" --creds "$work/creds" --count 2000000 --concurrency 8)
 echo "$sign"
+echo "$floor"
 echo "$query"
 echo "$presign"
 

@@ -1,5 +1,6 @@
-//! Load generator for `scripts/bench.sh`: the bare RSA sign rate, and a closed-loop load of
-//! distinct, pre-signed APIv3 requests against a running papay on loopback.
+//! Load generator for `scripts/bench.sh`: the bare RSA sign rate, a closed-loop load of
+//! distinct, pre-signed APIv3 requests against a running papay on loopback, and the "floor":
+//! `GET /healthz` (one database call, no RSA), the per-request cost of everything but signing.
 //!
 //! Requests are signed before the timed window (fresh nonce each), then replayed over
 //! keep-alive HTTP/1.1 connections as raw bytes, so the generator's own cost per request is a
@@ -152,7 +153,11 @@ async fn read_response(r: &mut BufReader<TcpStream>, buf: &mut Vec<u8>) -> u16 {
 async fn load(a: &Args) {
     let c = client(a);
     let run = std::process::id();
-    let requests: Vec<Vec<u8>> = if a.mode == "query" {
+    let requests: Vec<Vec<u8>> = if a.mode == "floor" {
+        // No RSA, no JSON: the cost of an HTTP round trip with one database call.
+        let raw = format!("GET /healthz HTTP/1.1\r\nhost: {}\r\n\r\n", a.addr).into_bytes();
+        vec![raw; a.count]
+    } else if a.mode == "query" {
         let code = format!("BQ{run}");
         c.presign_jsapi(&serde_json::from_slice(&presign_body(&code)).unwrap())
             .await
@@ -228,7 +233,7 @@ async fn main() {
     let a = args();
     match a.mode.as_str() {
         "sign" => sign_rate(a.seconds),
-        "query" | "presign" => load(&a).await,
-        other => panic!("--mode sign|query|presign, not {other:?}"),
+        "query" | "presign" | "floor" => load(&a).await,
+        other => panic!("--mode sign|query|presign|floor, not {other:?}"),
     }
 }
