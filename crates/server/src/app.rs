@@ -11,6 +11,7 @@ use crate::config::{ConfigError, Settings};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::merchant::Merchant;
 use crate::http::{router, AppState, ControlAccess};
+use crate::notify::{Sender, SenderError, Worker};
 use crate::provision::credentials::CredentialError;
 use crate::provision::demo::{self, DemoInfo};
 use crate::provision::{self, ProvisionError};
@@ -30,6 +31,8 @@ pub enum StartError {
     DataDir { path: String, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
+    #[error("notifications: {0}")]
+    Notify(#[from] SenderError),
 }
 
 /// The demo merchant, when papay bootstrapped one.
@@ -43,6 +46,7 @@ pub struct Demo {
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    worker: Worker,
     base_url: String,
     merchants: Vec<Merchant>,
     demo: Option<Demo>,
@@ -95,8 +99,10 @@ impl App {
             admin_token: settings.control_token.clone(),
         };
         let state = AppState::new(store, clock, settings.replay_protection, base_url.clone(), control);
+        let sender = Sender::new(&settings.notify)?;
         Ok(App {
             listener,
+            worker: Worker::new(state.clone(), sender),
             router: router(state),
             base_url,
             merchants,
@@ -127,13 +133,22 @@ impl App {
         self.run_until(shutdown_signal()).await
     }
 
+    /// Serves and delivers notifications until `shutdown`, then finishes in-flight requests
+    /// and delivery attempts.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(self.worker.run(stopped));
         let service = self
             .router
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        let _ = stop.send(true);
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "the notification worker failed");
+        }
+        served
     }
 }
 

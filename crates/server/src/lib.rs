@@ -10,6 +10,7 @@ pub mod config;
 pub mod directory;
 pub mod domain;
 pub mod http;
+pub mod notify;
 pub mod pages;
 pub mod provision;
 pub mod store;

@@ -30,5 +30,6 @@ pub mod error;
 pub mod fault;
 pub mod ids;
 pub mod merchant;
+pub mod notification;
 pub mod presign;
 pub mod values;

@@ -296,6 +296,7 @@ pub async fn terminate(
         .terminate(mchid, &id, TerminationMode::Merchant, Some(&note), now)
         .await?
         .map_err(|r| body_err(r.into()))?;
+    state.wakeup().wake();
     Ok(StatusCode::NO_CONTENT)
 }
 

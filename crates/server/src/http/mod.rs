@@ -39,6 +39,7 @@ struct Inner {
     replay: Option<NonceCache>,
     public_url: String,
     control: ControlAccess,
+    wakeup: crate::notify::Wakeup,
 }
 
 /// Who may use the control API: everyone when papay listens on loopback only, else holders
@@ -69,6 +70,7 @@ impl AppState {
         AppState(Arc::new(Inner {
             public_url,
             control,
+            wakeup: crate::notify::Wakeup::default(),
             directory: Directory::new(store.clone()),
             store,
             clock,
@@ -88,6 +90,10 @@ impl AppState {
     /// Base of the links papay hands out (no trailing slash).
     pub fn public_url(&self) -> &str {
         &self.0.public_url
+    }
+    /// Tells the notification worker there may be new due work.
+    pub fn wakeup(&self) -> &crate::notify::Wakeup {
+        &self.0.wakeup
     }
     pub fn control(&self) -> &ControlAccess {
         &self.0.control

@@ -272,7 +272,8 @@ pub async fn decide(State(state): State<AppState>, PeerIp(peer): PeerIp, body: B
         .act_on_session(l.contract.session.token.as_str(), &action, l.now)
         .await
     {
-        Ok(Ok(_)) | Ok(Err(Refusal::SessionClosed)) => {}
+        Ok(Ok(_)) => state.wakeup().wake(),
+        Ok(Err(Refusal::SessionClosed)) => {}
         Ok(Err(Refusal::SessionExpired)) => return notice(Notice::Expired),
         Ok(Err(_)) => return notice(Notice::NotFound),
         Err(e) => return failure(e),

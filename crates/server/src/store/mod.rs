@@ -13,6 +13,7 @@ use crate::domain::contract::{Change, Contract, ContractState, Refusal, Terminat
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::{Mchid, PlanId};
 use crate::domain::merchant::{Merchant, Plan};
+use crate::domain::notification::{AttemptOutcome, DeliveryStatus};
 use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 
 /// A signing link's session as the store knows it.
@@ -39,6 +40,77 @@ pub struct QueuedNotification {
     pub id: String,
     pub event_type: String,
     pub created_at: OffsetDateTime,
+}
+
+/// A notification a worker claimed to send.
+#[derive(Debug, Clone)]
+pub struct ClaimedNotification {
+    pub id: String,
+    pub contract_id: ContractId,
+    pub mchid: Mchid,
+    pub event_type: String,
+    pub created_at: OffsetDateTime,
+    /// The envelope, once fixed by the first attempt.
+    pub body: Option<String>,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Merchant time the retry offsets count from.
+    pub schedule_base: OffsetDateTime,
+}
+
+/// One delivery attempt to record, and where it leaves the notification.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub notification_id: String,
+    pub at: OffsetDateTime,
+    pub virtual_at: OffsetDateTime,
+    pub url: String,
+    pub http_status: Option<u16>,
+    pub latency: std::time::Duration,
+    pub outcome: AttemptOutcome,
+    pub error: Option<String>,
+    pub response_head: Option<String>,
+    pub status: DeliveryStatus,
+    /// Merchant time of the next attempt, if any.
+    pub next_due: Option<OffsetDateTime>,
+}
+
+/// A recorded attempt, as the delivery log shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub number: u32,
+    pub at: OffsetDateTime,
+    pub virtual_at: OffsetDateTime,
+    pub url: String,
+    pub http_status: Option<u16>,
+    pub latency_ms: u64,
+    pub outcome: AttemptOutcome,
+    pub error: Option<String>,
+    pub response_head: Option<String>,
+}
+
+/// A notification with its delivery state (and, when fetched alone, its log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRecord {
+    pub id: String,
+    pub contract_id: ContractId,
+    pub event_type: String,
+    pub created_at: OffsetDateTime,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    /// Merchant time of the next attempt while pending.
+    pub next_due: Option<OffsetDateTime>,
+    pub body: Option<String>,
+    pub log: Vec<AttemptRecord>,
+}
+
+/// Which of a merchant's notifications to list (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct NotificationFilter {
+    pub contract_id: Option<ContractId>,
+    pub event_type: Option<String>,
+    pub status: Option<DeliveryStatus>,
+    pub limit: u32,
 }
 
 /// Which of a merchant's contracts to list (newest first).
@@ -156,7 +228,40 @@ pub trait Store: Send + Sync + 'static {
     /// The notifications a contract's changes queued, oldest first.
     async fn notifications(&self, contract_id: &ContractId) -> Result<Vec<QueuedNotification>, StoreError>;
 
-    /// Sets (or with `None` removes) the merchant's virtual clock; false if no such merchant.
+    /// Claims up to `limit` due notifications for `lease` (real time), oldest due first; none of
+    /// a paused merchant.
+    async fn claim_notifications(
+        &self,
+        owner: &str,
+        now_real: OffsetDateTime,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedNotification>, StoreError>;
+
+    /// Fixes a notification's envelope unless one is fixed already; answers the stored one.
+    async fn fix_notification_body(&self, id: &str, body: &str) -> Result<String, StoreError>;
+
+    /// Records attempts and releases `owner`'s leases on them, in one transaction.
+    async fn record_attempts(&self, owner: &str, attempts: &[Attempt]) -> Result<(), StoreError>;
+
+    /// The earliest real time a pending notification falls due.
+    async fn next_notification_due(&self) -> Result<Option<OffsetDateTime>, StoreError>;
+
+    /// One more attempt of the merchant's notification, now; false if it has no such one.
+    async fn resend_notification(&self, mchid: &Mchid, id: &str, virtual_now: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// Pauses or resumes the merchant's deliveries; false if no such merchant.
+    async fn set_notifications_paused(&self, mchid: &Mchid, paused: bool) -> Result<bool, StoreError>;
+
+    /// The merchant's notifications matching `filter`, newest first, without their logs.
+    async fn notifications_of(&self, mchid: &Mchid, filter: &NotificationFilter)
+        -> Result<Vec<NotificationRecord>, StoreError>;
+
+    /// One notification with its delivery log, and its merchant.
+    async fn notification(&self, id: &str) -> Result<Option<(Mchid, NotificationRecord)>, StoreError>;
+
+    /// Sets (or with `None` removes) the merchant's virtual clock, re-timing its pending
+    /// notifications; false if no such merchant.
     async fn set_clock(&self, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError>;
 
     /// Adds a fault for the merchant's next `count` calls of `endpoint`.

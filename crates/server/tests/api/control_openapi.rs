@@ -35,5 +35,5 @@ async fn every_documented_operation_is_served() {
             );
         }
     }
-    assert_eq!(operations, 17);
+    assert_eq!(operations, 22);
 }

@@ -166,5 +166,6 @@ pub async fn terminate(
         .store()
         .terminate(&c.mchid, &c.contract_id, mode, note.as_ref(), now)
         .await??;
+    state.wakeup().wake();
     detail(&state, &after).await
 }

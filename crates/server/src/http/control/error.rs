@@ -22,6 +22,7 @@ pub enum ControlError {
     SessionNotFound,
     ContractNotFound,
     MerchantNotFound,
+    NotificationNotFound,
     /// 409: the session is decided, terminated or deleted.
     SessionClosed,
     /// 410: the session expired or a newer pre-sign replaced it.
@@ -56,6 +57,11 @@ impl ControlError {
             ),
             ContractNotFound => (StatusCode::NOT_FOUND, "CONTRACT_NOT_EXIST", "no such contract".into()),
             MerchantNotFound => (StatusCode::NOT_FOUND, "MERCHANT_NOT_FOUND", "no such merchant".into()),
+            NotificationNotFound => (
+                StatusCode::NOT_FOUND,
+                "NOTIFICATION_NOT_FOUND",
+                "no such notification".into(),
+            ),
             SessionClosed => (
                 StatusCode::CONFLICT,
                 "SESSION_CLOSED",

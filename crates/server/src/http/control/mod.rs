@@ -8,6 +8,7 @@ mod contracts;
 pub mod error;
 mod faults;
 mod merchants;
+mod notifications;
 pub mod openapi;
 mod sessions;
 mod views;
@@ -49,6 +50,11 @@ pub fn routes() -> Router<AppState> {
             get(clock::show).put(clock::set).delete(clock::reset),
         )
         .route("/sandbox/v1/merchants/{mchid}/clock/advance", post(clock::advance))
+        .route("/sandbox/v1/merchants/{mchid}/notifications", get(notifications::list))
+        .route("/sandbox/v1/merchants/{mchid}/notifications/pause", post(notifications::pause))
+        .route("/sandbox/v1/merchants/{mchid}/notifications/resume", post(notifications::resume))
+        .route("/sandbox/v1/notifications/{id}", get(notifications::get))
+        .route("/sandbox/v1/notifications/{id}/resend", post(notifications::resend))
         .route(
             "/sandbox/v1/merchants/{mchid}/faults",
             get(faults::list).post(faults::add).delete(faults::clear),

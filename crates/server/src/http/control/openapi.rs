@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{clock, contracts, error, faults, merchants, sessions, views};
+use super::{clock, contracts, error, faults, merchants, notifications, sessions, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +20,7 @@ use super::{clock, contracts, error, faults, merchants, sessions, views};
         clock::show, clock::advance, clock::set, clock::reset,
         faults::add, faults::list, faults::clear,
         merchants::create, merchants::delete, merchants::reset,
+        notifications::list, notifications::get, notifications::resend, notifications::pause, notifications::resume,
     ),
     components(schemas(error::ErrorBody, views::SessionView, views::ContractDetail, views::TransitionView)),
     modifiers(&BearerToken),

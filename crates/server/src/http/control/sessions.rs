@@ -77,6 +77,7 @@ async fn act(
     let action = action(&contract)?;
     let now = merchant.now(state.clock().now());
     let change = state.store().act_on_session(token, &action, now).await??;
+    state.wakeup().wake();
     Ok(Json(SessionView::after(&change, now)))
 }
 

@@ -99,7 +99,7 @@ fn party_columns(p: &Party) -> (&str, Option<&str>, Option<&str>, Option<&str>) 
 
 async fn record_effect(
     conn: &mut SqliteConnection,
-    contract_id: &str,
+    contract: &Contract,
     effect: Effect,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
@@ -108,14 +108,14 @@ async fn record_effect(
         Effect::NotifySigned => "PAPAY.SIGN",
         Effect::NotifyTerminated => "PAPAY.TERMINATE",
     };
-    sqlx::query("INSERT INTO notification_outbox (id, contract_id, event_type, created_at) VALUES (?, ?, ?, ?)")
-        .bind(crate::domain::values::notification_id())
-        .bind(contract_id)
-        .bind(event_type)
-        .bind(at.unix_timestamp())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    super::notifications::enqueue(
+        conn,
+        &crate::domain::values::notification_id(),
+        contract,
+        event_type,
+        at,
+    )
+    .await
 }
 
 pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract, Refusal>, StoreError> {
@@ -243,7 +243,7 @@ async fn save(
     .bind(before.state.as_str())
     .execute(&mut *conn)
     .await?;
-    record_effect(conn, c.contract_id.as_str(), change.effect, at).await
+    record_effect(conn, c, change.effect, at).await
 }
 
 pub async fn terminate(

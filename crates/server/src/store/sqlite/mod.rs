@@ -11,11 +11,15 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 mod contracts;
+mod notifications;
 mod sandbox;
 
 use time::OffsetDateTime;
 
-use super::{ContractFilter, Deleted, Origin, QueuedNotification, SessionLookup, Store, StoreError, Transition};
+use super::{
+    Attempt, ClaimedNotification, ContractFilter, Deleted, NotificationFilter, NotificationRecord, Origin,
+    QueuedNotification, SessionLookup, Store, StoreError, Transition,
+};
 use crate::domain::clock::VirtualClock;
 use crate::domain::contract::{Change, UserAction};
 use crate::domain::contract::{Contract, Refusal, TerminationMode};
@@ -408,7 +412,54 @@ impl Store for SqliteStore {
     }
 
     async fn set_clock(&self, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError> {
-        sandbox::set_clock(&self.pool, mchid, clock).await
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let found = sandbox::set_clock(&mut tx, mchid, clock).await?;
+        notifications::retime(&mut tx, mchid).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    async fn claim_notifications(
+        &self,
+        owner: &str,
+        now_real: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedNotification>, StoreError> {
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        notifications::claim(&self.pool, owner, now_real, lease_ms, limit).await
+    }
+
+    async fn fix_notification_body(&self, id: &str, body: &str) -> Result<String, StoreError> {
+        notifications::fix_body(&self.pool, id, body).await
+    }
+
+    async fn record_attempts(&self, owner: &str, attempts: &[Attempt]) -> Result<(), StoreError> {
+        notifications::record(&self.pool, owner, attempts).await
+    }
+
+    async fn next_notification_due(&self) -> Result<Option<OffsetDateTime>, StoreError> {
+        notifications::next_due(&self.pool).await
+    }
+
+    async fn resend_notification(&self, mchid: &Mchid, id: &str, virtual_now: OffsetDateTime) -> Result<bool, StoreError> {
+        notifications::resend(&self.pool, mchid, id, virtual_now).await
+    }
+
+    async fn set_notifications_paused(&self, mchid: &Mchid, paused: bool) -> Result<bool, StoreError> {
+        notifications::set_paused(&self.pool, mchid, paused).await
+    }
+
+    async fn notifications_of(
+        &self,
+        mchid: &Mchid,
+        filter: &NotificationFilter,
+    ) -> Result<Vec<NotificationRecord>, StoreError> {
+        notifications::list(&self.pool, mchid, filter).await
+    }
+
+    async fn notification(&self, id: &str) -> Result<Option<(Mchid, NotificationRecord)>, StoreError> {
+        notifications::get(&self.pool, id).await
     }
 
     async fn add_fault(

@@ -38,7 +38,7 @@ pub fn state(row: &SqliteRow) -> Result<SandboxState, String> {
     })
 }
 
-pub async fn set_clock(pool: &SqlitePool, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError> {
+pub async fn set_clock(conn: &mut SqliteConnection, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE merchants SET clock_anchor_real_ms = ?, clock_anchor_virtual_ms = ?, clock_speed = ? WHERE mchid = ?",
     )
@@ -46,7 +46,7 @@ pub async fn set_clock(pool: &SqlitePool, mchid: &Mchid, clock: Option<VirtualCl
     .bind(clock.map(|c| to_ms(c.anchor_virtual)))
     .bind(clock.map(|c| c.speed))
     .bind(mchid.as_str())
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -130,7 +130,8 @@ pub async fn reset(conn: &mut SqliteConnection, mchid: &Mchid) -> Result<(), Sto
     for sql in [
         "DELETE FROM contracts WHERE mchid = ?",
         "DELETE FROM faults WHERE mchid = ?",
-        "UPDATE merchants SET clock_anchor_real_ms = NULL, clock_anchor_virtual_ms = NULL, clock_speed = NULL
+        "UPDATE merchants SET clock_anchor_real_ms = NULL, clock_anchor_virtual_ms = NULL, clock_speed = NULL,
+         notifications_paused = 0
          WHERE mchid = ?",
     ] {
         sqlx::query(sql).bind(mchid.as_str()).execute(&mut *conn).await?;

@@ -1,0 +1,133 @@
+//! What a notification says and where it goes: the §3.3 resource built from the contract,
+//! sealed with the merchant's APIv3 key into the §3.2 envelope once, then sent unchanged on
+//! every attempt (only the signature headers are fresh).
+
+use std::sync::Arc;
+
+use papay_protocol::contracts::Identity;
+use papay_protocol::notifications::{
+    seal, Notification, PapayEvent, EVENT_SIGN, EVENT_TERMINATE, RESOURCE_TYPE, SUMMARY_SIGN, SUMMARY_TERMINATE,
+};
+use papay_protocol::time_format::rfc3339_beijing;
+
+use crate::domain::contract::{Contract, Party};
+use crate::domain::merchant::Merchant;
+use crate::http::AppState;
+use crate::store::{ClaimedNotification, StoreError};
+
+/// A notification ready to send.
+pub struct Prepared {
+    pub merchant: Arc<Merchant>,
+    pub url: String,
+    pub body: String,
+}
+
+pub enum Unsendable {
+    /// The contract or merchant no longer exists (reset, deleted): nothing to send.
+    Gone,
+    /// Cannot be sent now; the attempt fails with this reason and is retried on schedule.
+    Because(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Unsendable {
+    fn from(e: StoreError) -> Self {
+        Unsendable::Store(e)
+    }
+}
+
+pub async fn prepare(state: &AppState, n: &ClaimedNotification) -> Result<Prepared, Unsendable> {
+    let contract = state.store().contract(&n.contract_id).await?.ok_or(Unsendable::Gone)?;
+    let merchant = state.directory().merchant(n.mchid.as_str()).await?.ok_or(Unsendable::Gone)?;
+    let url = match n.event_type.as_str() {
+        EVENT_SIGN => contract.success_notify_url.to_string(),
+        EVENT_TERMINATE => state
+            .directory()
+            .plan(contract.plan_id)
+            .await?
+            .and_then(|p| p.termination_notify_url.clone())
+            .ok_or_else(|| {
+                Unsendable::Because(format!("plan {} has no termination_notify_url", contract.plan_id.get()))
+            })?,
+        other => return Err(Unsendable::Because(format!("unknown event type {other}"))),
+    };
+    let body = match &n.body {
+        Some(body) => body.clone(),
+        None => {
+            let fresh = envelope(&merchant, n, &contract)?;
+            state.store().fix_notification_body(&n.id, &fresh).await?
+        }
+    };
+    Ok(Prepared { merchant, url, body })
+}
+
+/// The §3.3 resource of `event_type` for `contract`.
+pub fn resource(event_type: &str, c: &Contract) -> PapayEvent {
+    let terminate = event_type == EVENT_TERMINATE;
+    let mut e = PapayEvent {
+        mchid: None,
+        sp_mchid: None,
+        identity: Identity::default(),
+        out_contract_code: c.out_contract_code.to_string(),
+        plan_id: c.plan_id.get(),
+        contract_id: c.contract_id.to_string(),
+        openid: c.openid.as_ref().map(|o| o.to_string()).unwrap_or_default(),
+        sub_openid: None,
+        operate_time: rfc3339_beijing(
+            if terminate { c.terminated_time } else { c.signed_time }.unwrap_or(c.created_at),
+        ),
+        contract_expired_time: c.expired_time.map(rfc3339_beijing),
+        contract_termination_mode: if terminate {
+            c.termination_mode.map(|m| m.as_str().to_string())
+        } else {
+            None
+        },
+    };
+    match &c.party {
+        Party::Common { appid } => {
+            e.mchid = Some(c.mchid.to_string());
+            e.identity = Identity::common(appid.to_string());
+        }
+        Party::Institutional {
+            sp_appid,
+            sub_mchid,
+            sub_appid,
+        } => {
+            e.sp_mchid = Some(c.mchid.to_string());
+            e.identity = Identity::institutional(
+                sp_appid.to_string(),
+                sub_mchid.to_string(),
+                sub_appid.as_ref().map(|a| a.to_string()),
+            );
+            if sub_appid.is_some() {
+                e.sub_openid = Some(e.openid.clone());
+            }
+        }
+    }
+    e
+}
+
+/// The §3.2 envelope, encrypted with the merchant's (institution's) APIv3 key.
+fn envelope(merchant: &Merchant, n: &ClaimedNotification, c: &Contract) -> Result<String, Unsendable> {
+    let key = merchant
+        .apiv3_key
+        .as_ref()
+        .ok_or_else(|| Unsendable::Because("the merchant has no APIv3 key to encrypt with".into()))?;
+    let nonce = papay_protocol::nonce::aead_nonce();
+    let resource = seal(key, &nonce, &resource(&n.event_type, c))
+        .map_err(|e| Unsendable::Because(format!("encryption failed: {e}")))?;
+    let summary = if n.event_type == EVENT_TERMINATE {
+        SUMMARY_TERMINATE
+    } else {
+        SUMMARY_SIGN
+    };
+    let envelope = Notification {
+        id: n.id.clone(),
+        create_time: rfc3339_beijing(n.created_at),
+        event_type: n.event_type.clone(),
+        resource_type: RESOURCE_TYPE.to_string(),
+        summary: summary.to_string(),
+        resource,
+    };
+    serde_json::to_string(&envelope).map_err(|e| Unsendable::Because(format!("cannot encode the envelope: {e}")))
+}

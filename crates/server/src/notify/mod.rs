@@ -1,0 +1,174 @@
+//! The notification worker: claims due notifications from the outbox under a lease, sends
+//! each attempt (fresh signature, fixed body), records it with the next due time, and sleeps
+//! until new work or the next due time. No transaction is held across HTTP; a crashed
+//! instance's claims are taken over once its lease runs out.
+
+mod envelope;
+mod sender;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::domain::notification::{after_attempt, AttemptOutcome};
+use crate::http::AppState;
+use crate::store::{Attempt, ClaimedNotification};
+
+pub use sender::{Sender, SenderError};
+
+/// How long a claim holds: well over the attempt timeout, so a live worker never loses one.
+const LEASE: Duration = Duration::from_secs(60);
+/// Notifications claimed at once.
+const BATCH: u32 = 256;
+/// Attempts in flight at once.
+const CONCURRENCY: usize = 64;
+/// The longest sleep without a look at the queue (other instances may have added work).
+const MAX_IDLE: Duration = Duration::from_secs(2);
+/// Pause when work is due but cannot be claimed (another instance's lease, a paused merchant).
+const BLOCKED_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Wakes the worker when there may be new due work (a notification queued, a clock changed).
+#[derive(Debug, Clone, Default)]
+pub struct Wakeup(Arc<Notify>);
+
+impl Wakeup {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+pub struct Worker {
+    state: AppState,
+    sender: Arc<Sender>,
+    owner: String,
+}
+
+impl Worker {
+    pub fn new(state: AppState, sender: Sender) -> Self {
+        Worker {
+            state,
+            sender: Arc::new(sender),
+            owner: format!("papay-{}", papay_protocol::nonce::upper_hex::<8>()),
+        }
+    }
+
+    /// Delivers until `stop` turns true; attempts in flight then finish and are recorded.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let wakeup = self.state.wakeup().clone();
+        tracing::info!(owner = %self.owner, "notification worker started");
+        while !*stop.borrow() {
+            let now = self.state.clock().now();
+            let wait = match self.state.store().claim_notifications(&self.owner, now, LEASE, BATCH).await {
+                Ok(batch) if !batch.is_empty() => {
+                    self.deliver(batch).await;
+                    continue;
+                }
+                Ok(_) => match self.state.store().next_notification_due().await {
+                    Ok(Some(due)) if due > now => (due - now).try_into().unwrap_or(MAX_IDLE).min(MAX_IDLE),
+                    Ok(Some(_)) => BLOCKED_BACKOFF,
+                    Ok(None) => MAX_IDLE,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read the notification queue");
+                        MAX_IDLE
+                    }
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot claim notifications");
+                    MAX_IDLE
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = wakeup.0.notified() => {}
+                _ = stop.changed() => {}
+            }
+        }
+        tracing::info!(owner = %self.owner, "notification worker stopped");
+    }
+
+    async fn deliver(&self, batch: Vec<ClaimedNotification>) {
+        let permits = Arc::new(Semaphore::new(CONCURRENCY));
+        let mut tasks = JoinSet::new();
+        for n in batch {
+            let (state, sender, permits) = (self.state.clone(), self.sender.clone(), permits.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                attempt(&state, &sender, n).await
+            });
+        }
+        let mut done = Vec::new();
+        while let Some(result) = tasks.join_next().await {
+            match result {
+                Ok(Some(a)) => done.push(a),
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "a delivery task failed"),
+            }
+        }
+        if let Err(e) = self.state.store().record_attempts(&self.owner, &done).await {
+            // The leases run out and the attempts are made again: duplicates, never losses.
+            tracing::error!(error = %e, "cannot record delivery attempts");
+        }
+    }
+}
+
+/// Makes one attempt of `n`; `None` when the notification can no longer be sent at all.
+async fn attempt(state: &AppState, sender: &Sender, n: ClaimedNotification) -> Option<Attempt> {
+    let prepared = match envelope::prepare(state, &n).await {
+        Ok(p) => p,
+        Err(envelope::Unsendable::Gone) => return None,
+        Err(envelope::Unsendable::Store(e)) => {
+            tracing::error!(id = %n.id, error = %e, "cannot prepare a notification");
+            return None;
+        }
+        Err(envelope::Unsendable::Because(why)) => {
+            return Some(record(state, &n, None, String::new(), failure(why)));
+        }
+    };
+    let request_id = format!("{}-0", papay_protocol::nonce::upper_hex::<20>());
+    let Some(key) = prepared.merchant.signing_key(None) else {
+        return Some(record(state, &n, Some(&prepared.merchant), prepared.url, failure("the merchant has no platform key".into())));
+    };
+    let sent = sender.send(&prepared.url, &prepared.body, key, &request_id, false).await;
+    tracing::info!(
+        id = %n.id, mchid = %n.mchid, event_type = %n.event_type, attempt = n.attempts + 1,
+        status = ?sent.http_status, outcome = sent.outcome.as_str(), latency_ms = sent.latency.as_millis() as u64,
+        "notification attempt"
+    );
+    Some(record(state, &n, Some(&prepared.merchant), prepared.url, sent))
+}
+
+fn failure(why: String) -> sender::Sent {
+    sender::Sent {
+        outcome: AttemptOutcome::Failed,
+        http_status: None,
+        latency: Duration::ZERO,
+        error: Some(why),
+        response_head: None,
+    }
+}
+
+fn record(
+    state: &AppState,
+    n: &ClaimedNotification,
+    merchant: Option<&crate::domain::merchant::Merchant>,
+    url: String,
+    sent: sender::Sent,
+) -> Attempt {
+    let real = state.clock().now();
+    let (status, next) = after_attempt(n.attempts + 1, sent.outcome);
+    Attempt {
+        notification_id: n.id.clone(),
+        at: real,
+        virtual_at: merchant.map_or(real, |m| m.now(real)),
+        url,
+        http_status: sent.http_status,
+        latency: sent.latency,
+        outcome: sent.outcome,
+        error: sent.error,
+        response_head: sent.response_head,
+        status,
+        next_due: next.map(|offset| n.schedule_base + offset),
+    }
+}
