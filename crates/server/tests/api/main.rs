@@ -16,5 +16,6 @@ mod control_sessions;
 mod demo;
 mod helpers;
 mod openssl_keys;
+mod receiver;
 mod signing_pages;
 mod transport;
