@@ -7,7 +7,8 @@ use papay_protocol::authorization::Authorization;
 use papay_protocol::certificates::{CertificateList, EncryptedResource, CERTIFICATE_AAD};
 use papay_protocol::error_body::ErrorBody;
 use papay_protocol::headers::{
-    AUTHORIZATION, REQUEST_ID, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE, WECHATPAY_TIMESTAMP,
+    AUTHORIZATION, REQUEST_ID, SIGNATURE_PROBE_PREFIX, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE,
+    WECHATPAY_TIMESTAMP,
 };
 use papay_protocol::keys::PrivateKey;
 use papay_protocol::pki::Certificate;
@@ -20,7 +21,7 @@ use crate::verifier::Verifier;
 
 /// Answers whose `Wechatpay-Timestamp` is this far from the local clock are refused (as the
 /// Go and Java SDKs do).
-const MAX_SKEW_SECS: i64 = 300;
+const MAX_SKEW_SECS: u64 = 300;
 
 pub struct ClientBuilder {
     base_url: String,
@@ -135,7 +136,7 @@ pub struct Client {
     accept_language: Option<String>,
 }
 
-fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -269,43 +270,18 @@ impl Client {
         };
         if matches!(verify, Verify::Now) {
             let verifier = self.verifier.read().map_err(poisoned)?;
-            answer.signed_by = self.check_signature(&answer, &verifier)?;
+            answer.signed_by = check_signature(
+                &answer.headers,
+                &answer.body,
+                status.is_success(),
+                &verifier,
+                now_secs(),
+            )?;
         }
         if !status.is_success() {
             return Err(api_error(&answer));
         }
         Ok(answer)
-    }
-
-    /// Verifies an answer's signature. `Ok(None)`: unsigned non-2xx answer.
-    fn check_signature(&self, answer: &VerifiedResponse, verifier: &Verifier) -> Result<Option<String>, Error> {
-        let h = &answer.headers;
-        let parts = (
-            header(h, WECHATPAY_TIMESTAMP),
-            header(h, WECHATPAY_NONCE),
-            header(h, WECHATPAY_SIGNATURE),
-            header(h, WECHATPAY_SERIAL),
-        );
-        let (Some(ts), Some(nonce), Some(sig), Some(serial)) = parts else {
-            if answer.status.is_success() {
-                return Err(Error::Verification(
-                    "a 2xx answer without Wechatpay-* signature headers".into(),
-                ));
-            }
-            return Ok(None);
-        };
-        let ts_secs: i64 = ts
-            .parse()
-            .map_err(|_| Error::Verification(format!("Wechatpay-Timestamp {ts:?}")))?;
-        if (now_secs() - ts_secs).abs() >= MAX_SKEW_SECS {
-            return Err(Error::Verification(format!(
-                "Wechatpay-Timestamp {ts} is 5 minutes or more from now"
-            )));
-        }
-        verifier
-            .verify(serial, ts, nonce, &answer.body, sig)
-            .map_err(Error::Verification)?;
-        Ok(Some(serial.to_string()))
     }
 
     /// Sends a signed request and decodes a verified JSON answer.
@@ -338,10 +314,7 @@ impl Client {
     /// Global service), decrypts them with the APIv3 key, verifies the answer with them, and
     /// trusts them from then on.
     pub async fn download_certificates_from(&self, path: &str) -> Result<Vec<Certificate>, Error> {
-        let key = self
-            .apiv3_key
-            .as_ref()
-            .ok_or_else(|| Error::Config("apiv3_key is required".into()))?;
+        let key = self.apiv3_key()?;
         let answer = self.send(self.prepare(Method::GET, path, None)?, Verify::Later).await?;
         let list: CertificateList = serde_json::from_slice(&answer.body).map_err(|e| Error::Decode(e.to_string()))?;
         let mut certs = Vec::new();
@@ -365,7 +338,7 @@ impl Client {
             candidate.add_certificate(&cert);
             certs.push(cert);
         }
-        self.check_signature(&answer, &candidate)?;
+        check_signature(&answer.headers, &answer.body, true, &candidate, now_secs())?;
         *self.verifier.write().map_err(poisoned)? = candidate;
         Ok(certs)
     }
@@ -377,10 +350,7 @@ impl Client {
 
     /// Decrypts an AEAD_AES_256_GCM resource (notification `resource`, certificate).
     pub fn decrypt_resource(&self, resource: &EncryptedResource) -> Result<String, Error> {
-        let key = self
-            .apiv3_key
-            .as_ref()
-            .ok_or_else(|| Error::Config("apiv3_key is required".into()))?;
+        let key = self.apiv3_key()?;
         if resource.algorithm != ALGORITHM {
             return Err(Error::Verification(format!(
                 "unsupported algorithm {}",
@@ -390,19 +360,77 @@ impl Client {
         Ok(key.decrypt_to_string(&resource.nonce, &resource.associated_data, &resource.ciphertext)?)
     }
 
-    /// Verifies a notification's `Wechatpay-*` headers over its exact body bytes.
+    /// Verifies a notification's `Wechatpay-*` headers over its exact body bytes; returns the
+    /// `Wechatpay-Serial` that signed. [`receive_notification`](Self::receive_notification)
+    /// also decrypts.
     pub fn verify_notification(&self, headers: &HeaderMap, body: &[u8]) -> Result<String, Error> {
-        let answer = VerifiedResponse {
-            status: StatusCode::OK,
-            headers: headers.clone(),
-            body: body.to_vec(),
-            request_id: None,
-            signed_by: None,
-        };
+        self.verify_notification_at(headers, body, now_secs())
+    }
+
+    /// [`verify_notification`](Self::verify_notification) with the clock at `now` (Unix seconds).
+    pub(crate) fn verify_notification_at(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<String, Error> {
         let verifier = self.verifier.read().map_err(poisoned)?;
-        self.check_signature(&answer, &verifier)?
+        check_signature(headers, body, true, &verifier, now)?
             .ok_or_else(|| Error::Verification("unsigned notification".into()))
     }
+
+    /// The APIv3 key, or the error saying it is needed.
+    pub(crate) fn apiv3_key(&self) -> Result<&ApiV3Key, Error> {
+        self.apiv3_key
+            .as_ref()
+            .ok_or_else(|| Error::Config("apiv3_key is required".into()))
+    }
+}
+
+/// Verifies the `Wechatpay-*` signature over `body` (probes and stale timestamps refused).
+/// `Ok(None)`: an unsigned answer that is not `success` (non-2xx answers may be unsigned).
+fn check_signature(
+    headers: &HeaderMap,
+    body: &[u8],
+    success: bool,
+    verifier: &Verifier,
+    now: i64,
+) -> Result<Option<String>, Error> {
+    let parts = (
+        header(headers, WECHATPAY_TIMESTAMP),
+        header(headers, WECHATPAY_NONCE),
+        header(headers, WECHATPAY_SIGNATURE),
+        header(headers, WECHATPAY_SERIAL),
+    );
+    let (Some(ts), Some(nonce), Some(sig), Some(serial)) = parts else {
+        if !success {
+            return Ok(None);
+        }
+        let missing: Vec<&str> = [
+            (parts.0, "Wechatpay-Timestamp"),
+            (parts.1, "Wechatpay-Nonce"),
+            (parts.2, "Wechatpay-Signature"),
+            (parts.3, "Wechatpay-Serial"),
+        ]
+        .iter()
+        .filter(|(value, _)| value.is_none())
+        .map(|(_, name)| *name)
+        .collect();
+        return Err(Error::Verification(format!(
+            "unsigned: missing {} header",
+            missing.join(", ")
+        )));
+    };
+    if sig.starts_with(SIGNATURE_PROBE_PREFIX) {
+        return Err(Error::SignatureProbe);
+    }
+    let ts_secs: i64 = ts
+        .parse()
+        .map_err(|_| Error::Verification(format!("Wechatpay-Timestamp {ts:?}")))?;
+    if now.abs_diff(ts_secs) >= MAX_SKEW_SECS {
+        return Err(Error::Verification(format!(
+            "Wechatpay-Timestamp {ts} is 5 minutes or more from now"
+        )));
+    }
+    verifier
+        .verify(serial, ts, nonce, body, sig)
+        .map_err(Error::Verification)?;
+    Ok(Some(serial.to_string()))
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {

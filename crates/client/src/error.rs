@@ -18,6 +18,10 @@ pub enum Error {
     Api(Box<ApiErrorBody>),
     #[error("the answer could not be verified: {0}")]
     Verification(String),
+    /// A `Wechatpay-Signature` starting `WECHATPAY/SIGNTEST/`: WeChat Pay checking that the
+    /// merchant verifies. A notification receiver must answer it with a 4xx/5xx status.
+    #[error("the signature is a WECHATPAY/SIGNTEST/ probe, not a real signature: answer with a non-2xx status")]
+    SignatureProbe,
     #[error("HTTP transport error: {0}")]
     Transport(#[from] reqwest::Error),
     #[error("the answer is not the expected JSON: {0}")]

@@ -3,14 +3,17 @@
 //!
 //! It signs every request (`Authorization: WECHATPAY2-SHA256-RSA2048 …`), refuses any answer
 //! it cannot verify against a platform certificate or public key it holds, downloads and
-//! decrypts platform certificates, and decrypts notification resources.
+//! decrypts platform certificates, and verifies and decrypts notifications for a merchant's
+//! receiver.
 
 mod client;
 mod contracts;
 mod error;
+mod notifications;
 mod verifier;
 
 pub use client::{Client, ClientBuilder, PreparedRequest, VerifiedResponse};
 pub use error::{ApiErrorBody, Error};
+pub use notifications::VerifiedNotification;
 pub use papay_protocol as protocol;
 pub use verifier::Verifier;

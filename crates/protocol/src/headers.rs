@@ -11,5 +11,9 @@ pub const REQUEST_ID: &str = "request-id";
 /// The only `Authorization` scheme and `Wechatpay-Signature-Type` WeChat Pay defines.
 pub const SIGNATURE_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 
+/// How the deliberately wrong `Wechatpay-Signature`s start that WeChat Pay sends to check that
+/// merchants verify signatures (§1.4); the merchant must answer them with a non-2xx status.
+pub const SIGNATURE_PROBE_PREFIX: &str = "WECHATPAY/SIGNTEST/";
+
 /// The `Content-Type` every JSON answer carries (the Java SDK refuses anything else).
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
