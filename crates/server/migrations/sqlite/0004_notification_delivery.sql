@@ -14,6 +14,8 @@ ALTER TABLE notification_outbox ADD COLUMN body TEXT;
 ALTER TABLE notification_outbox ADD COLUMN schedule_base_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE notification_outbox ADD COLUMN due_virtual_ms INTEGER;
 ALTER TABLE notification_outbox ADD COLUMN due_real_ms INTEGER;
+-- A resend asked for while an attempt was in flight: the attempt's result must not bury it.
+ALTER TABLE notification_outbox ADD COLUMN resend_due_virtual_ms INTEGER;
 -- A worker's claim: nobody else sends this notification before lease_until_ms.
 ALTER TABLE notification_outbox ADD COLUMN lease_owner TEXT;
 ALTER TABLE notification_outbox ADD COLUMN lease_until_ms INTEGER;

@@ -28,7 +28,11 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 3] = [DeliveryStatus::Pending, DeliveryStatus::Delivered, DeliveryStatus::GaveUp];
+    pub const ALL: [DeliveryStatus; 3] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::GaveUp,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,9 +68,13 @@ impl AttemptOutcome {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [AttemptOutcome::Delivered, AttemptOutcome::Failed, AttemptOutcome::Dropped]
-            .into_iter()
-            .find(|o| o.as_str() == s)
+        [
+            AttemptOutcome::Delivered,
+            AttemptOutcome::Failed,
+            AttemptOutcome::Dropped,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
     }
 
     /// What an HTTP status means for delivery.
@@ -109,7 +117,10 @@ mod tests {
 
     #[test]
     fn attempts_move_the_status() {
-        assert_eq!(after_attempt(1, AttemptOutcome::Delivered), (DeliveryStatus::Delivered, None));
+        assert_eq!(
+            after_attempt(1, AttemptOutcome::Delivered),
+            (DeliveryStatus::Delivered, None)
+        );
         assert_eq!(
             after_attempt(1, AttemptOutcome::Failed),
             (DeliveryStatus::Pending, Some(Duration::seconds(15)))
@@ -118,7 +129,10 @@ mod tests {
             after_attempt(9, AttemptOutcome::Dropped),
             (DeliveryStatus::Pending, Some(Duration::minutes(184)))
         );
-        assert_eq!(after_attempt(10, AttemptOutcome::Failed), (DeliveryStatus::GaveUp, None));
+        assert_eq!(
+            after_attempt(10, AttemptOutcome::Failed),
+            (DeliveryStatus::GaveUp, None)
+        );
         for s in [200, 204, 299] {
             assert_eq!(AttemptOutcome::of_status(s), AttemptOutcome::Delivered);
         }

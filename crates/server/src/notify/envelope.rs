@@ -38,7 +38,11 @@ impl From<StoreError> for Unsendable {
 
 pub async fn prepare(state: &AppState, n: &ClaimedNotification) -> Result<Prepared, Unsendable> {
     let contract = state.store().contract(&n.contract_id).await?.ok_or(Unsendable::Gone)?;
-    let merchant = state.directory().merchant(n.mchid.as_str()).await?.ok_or(Unsendable::Gone)?;
+    let merchant = state
+        .directory()
+        .merchant(n.mchid.as_str())
+        .await?
+        .ok_or(Unsendable::Gone)?;
     let url = match n.event_type.as_str() {
         EVENT_SIGN => contract.success_notify_url.to_string(),
         EVENT_TERMINATE => state

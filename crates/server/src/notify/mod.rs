@@ -60,7 +60,12 @@ impl Worker {
         tracing::info!(owner = %self.owner, "notification worker started");
         while !*stop.borrow() {
             let now = self.state.clock().now();
-            let wait = match self.state.store().claim_notifications(&self.owner, now, LEASE, BATCH).await {
+            let wait = match self
+                .state
+                .store()
+                .claim_notifications(&self.owner, now, LEASE, BATCH)
+                .await
+            {
                 Ok(batch) if !batch.is_empty() => {
                     self.deliver(batch).await;
                     continue;
@@ -128,9 +133,17 @@ async fn attempt(state: &AppState, sender: &Sender, n: ClaimedNotification) -> O
     };
     let request_id = format!("{}-0", papay_protocol::nonce::upper_hex::<20>());
     let Some(key) = prepared.merchant.signing_key(None) else {
-        return Some(record(state, &n, Some(&prepared.merchant), prepared.url, failure("the merchant has no platform key".into())));
+        return Some(record(
+            state,
+            &n,
+            Some(&prepared.merchant),
+            prepared.url,
+            failure("the merchant has no platform key".into()),
+        ));
     };
-    let sent = sender.send(&prepared.url, &prepared.body, key, &request_id, false).await;
+    let sent = sender
+        .send(&prepared.url, &prepared.body, key, &request_id, false)
+        .await;
     tracing::info!(
         id = %n.id, mchid = %n.mchid, event_type = %n.event_type, attempt = n.attempts + 1,
         status = ?sent.http_status, outcome = sent.outcome.as_str(), latency_ms = sent.latency.as_millis() as u64,

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use papay_protocol::headers::{
-    JSON_CONTENT_TYPE, SIGNATURE_SCHEME, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE,
-    WECHATPAY_SIGNATURE_TYPE, WECHATPAY_TIMESTAMP,
+    SIGNATURE_SCHEME, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE, WECHATPAY_SIGNATURE_TYPE,
+    WECHATPAY_TIMESTAMP,
 };
 use papay_protocol::signing::response_signing_string;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -54,7 +54,11 @@ impl Sent {
 fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast()
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
                 || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
         }
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -160,7 +164,7 @@ impl Sender {
         let request = self
             .http
             .post(parsed)
-            .header("content-type", JSON_CONTENT_TYPE)
+            .header("content-type", "application/json")
             .header(WECHATPAY_TIMESTAMP, &timestamp)
             .header(WECHATPAY_NONCE, &nonce)
             .header(WECHATPAY_SIGNATURE, &signature)
@@ -230,7 +234,19 @@ mod tests {
 
     #[test]
     fn private_addresses() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.5.5", "169.254.1.1", "100.64.0.1", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "0.0.0.0"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.5",
+            "169.254.1.1",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+        ] {
             assert!(is_private(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "203.0.113.9", "2001:db8::1", "::ffff:1.1.1.1"] {

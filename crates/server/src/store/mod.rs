@@ -248,14 +248,22 @@ pub trait Store: Send + Sync + 'static {
     async fn next_notification_due(&self) -> Result<Option<OffsetDateTime>, StoreError>;
 
     /// One more attempt of the merchant's notification, now; false if it has no such one.
-    async fn resend_notification(&self, mchid: &Mchid, id: &str, virtual_now: OffsetDateTime) -> Result<bool, StoreError>;
+    async fn resend_notification(
+        &self,
+        mchid: &Mchid,
+        id: &str,
+        virtual_now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 
     /// Pauses or resumes the merchant's deliveries; false if no such merchant.
     async fn set_notifications_paused(&self, mchid: &Mchid, paused: bool) -> Result<bool, StoreError>;
 
     /// The merchant's notifications matching `filter`, newest first, without their logs.
-    async fn notifications_of(&self, mchid: &Mchid, filter: &NotificationFilter)
-        -> Result<Vec<NotificationRecord>, StoreError>;
+    async fn notifications_of(
+        &self,
+        mchid: &Mchid,
+        filter: &NotificationFilter,
+    ) -> Result<Vec<NotificationRecord>, StoreError>;
 
     /// One notification with its delivery log, and its merchant.
     async fn notification(&self, id: &str) -> Result<Option<(Mchid, NotificationRecord)>, StoreError>;

@@ -223,7 +223,7 @@ async fn latency_and_signature_probes() {
     .await;
     let e = c.download_certificates().await.unwrap_err();
     assert!(
-        matches!(e, papay_client::Error::Verification(_)),
+        matches!(e, papay_client::Error::SignatureProbe),
         "a probe must fail verification: {e}"
     );
 }

@@ -15,6 +15,7 @@ mod control_openapi;
 mod control_sessions;
 mod demo;
 mod helpers;
+mod notifications;
 mod openssl_keys;
 mod receiver;
 mod signing_pages;

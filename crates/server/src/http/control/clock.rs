@@ -35,12 +35,12 @@ async fn store(state: &AppState, m: &Merchant, clock: Option<VirtualClock>) -> R
     if !state.store().set_clock(&m.mchid, clock).await? {
         return Err(ControlError::MerchantNotFound);
     }
-    state.wakeup().wake();
     let fresh = state
         .directory()
         .fresh_merchant(&m.mchid)
         .await?
         .ok_or(ControlError::MerchantNotFound)?;
+    state.wakeup().wake();
     Ok(Json(view(&fresh, state.clock().now())))
 }
 

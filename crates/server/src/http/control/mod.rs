@@ -51,8 +51,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/sandbox/v1/merchants/{mchid}/clock/advance", post(clock::advance))
         .route("/sandbox/v1/merchants/{mchid}/notifications", get(notifications::list))
-        .route("/sandbox/v1/merchants/{mchid}/notifications/pause", post(notifications::pause))
-        .route("/sandbox/v1/merchants/{mchid}/notifications/resume", post(notifications::resume))
+        .route(
+            "/sandbox/v1/merchants/{mchid}/notifications/pause",
+            post(notifications::pause),
+        )
+        .route(
+            "/sandbox/v1/merchants/{mchid}/notifications/resume",
+            post(notifications::resume),
+        )
         .route("/sandbox/v1/notifications/{id}", get(notifications::get))
         .route("/sandbox/v1/notifications/{id}/resend", post(notifications::resend))
         .route(

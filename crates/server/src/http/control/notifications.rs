@@ -99,13 +99,16 @@ fn filter(query: Option<&str>) -> Result<NotificationFilter, ControlError> {
             "contract_id" => f.contract_id = Some(ContractId::parse("contract_id", &v)?),
             "event_type" => match v.as_ref() {
                 "PAPAY.SIGN" | "PAPAY.TERMINATE" => f.event_type = Some(v.into_owned()),
-                other => return Err(ControlError::Param(format!("event_type {other:?} is not PAPAY.SIGN or PAPAY.TERMINATE"))),
+                other => {
+                    return Err(ControlError::Param(format!(
+                        "event_type {other:?} is not PAPAY.SIGN or PAPAY.TERMINATE"
+                    )))
+                }
             },
             "status" => {
-                f.status = Some(
-                    DeliveryStatus::parse(&v)
-                        .ok_or_else(|| ControlError::Param(format!("status {v:?} is not PENDING, DELIVERED or GAVE_UP")))?,
-                );
+                f.status = Some(DeliveryStatus::parse(&v).ok_or_else(|| {
+                    ControlError::Param(format!("status {v:?} is not PENDING, DELIVERED or GAVE_UP"))
+                })?);
             }
             "limit" => {
                 f.limit = v
@@ -140,7 +143,11 @@ pub async fn list(
     }))
 }
 
-async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<(crate::domain::ids::Mchid, NotificationRecord), ControlError> {
+async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(crate::domain::ids::Mchid, NotificationRecord), ControlError> {
     state
         .store()
         .notification(id)
@@ -155,7 +162,11 @@ async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<(crate::
     params(("id" = String, Path, description = "The notification id")),
     responses((status = 200, description = "With every delivery attempt", body = NotificationView), (status = 404, description = "NOTIFICATION_NOT_FOUND", body = ErrorBody))
 )]
-pub async fn get(State(state): State<AppState>, caller: Caller, Seg(id): Seg) -> Result<Json<NotificationView>, ControlError> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Seg(id): Seg,
+) -> Result<Json<NotificationView>, ControlError> {
     let (_, n) = visible(&state, &caller, &id).await?;
     Ok(Json(NotificationView::new(&n, true)))
 }
@@ -214,6 +225,10 @@ pub async fn pause(State(state): State<AppState>, caller: Caller, Seg(mchid): Se
     params(("mchid" = String, Path, description = "The merchant id")),
     responses((status = 204, description = "Resumed; due notifications go out now"), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
 )]
-pub async fn resume(State(state): State<AppState>, caller: Caller, Seg(mchid): Seg) -> Result<StatusCode, ControlError> {
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    Seg(mchid): Seg,
+) -> Result<StatusCode, ControlError> {
     set_paused(&state, &caller, &mchid, false).await
 }

@@ -442,7 +442,12 @@ impl Store for SqliteStore {
         notifications::next_due(&self.pool).await
     }
 
-    async fn resend_notification(&self, mchid: &Mchid, id: &str, virtual_now: OffsetDateTime) -> Result<bool, StoreError> {
+    async fn resend_notification(
+        &self,
+        mchid: &Mchid,
+        id: &str,
+        virtual_now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         notifications::resend(&self.pool, mchid, id, virtual_now).await
     }
 

@@ -77,7 +77,7 @@ pub async fn claim(
     limit: u32,
 ) -> Result<Vec<ClaimedNotification>, StoreError> {
     sqlx::query(
-        "UPDATE notification_outbox SET lease_owner = ?1, lease_until_ms = ?2 + ?3
+        "UPDATE notification_outbox SET lease_owner = ?1, lease_until_ms = ?2 + ?3, resend_due_virtual_ms = NULL
          WHERE id IN (
             SELECT o.id FROM notification_outbox o JOIN merchants m ON m.mchid = o.mchid
             WHERE o.status = 'PENDING' AND o.due_real_ms <= ?2
@@ -114,11 +114,13 @@ pub async fn fix_body(pool: &SqlitePool, id: &str, body: &str) -> Result<String,
 pub async fn record(pool: &SqlitePool, owner: &str, attempts: &[Attempt]) -> Result<(), StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let update = format!(
-        "UPDATE notification_outbox SET attempts = attempts + 1, status = ?1, due_virtual_ms = ?2,
+        "UPDATE notification_outbox SET attempts = attempts + 1,
+            status = CASE WHEN resend_due_virtual_ms IS NULL THEN ?1 ELSE 'PENDING' END,
+            due_virtual_ms = COALESCE(resend_due_virtual_ms, ?2),
             due_real_ms = (SELECT {} FROM merchants m WHERE m.mchid = notification_outbox.mchid),
-            lease_owner = NULL, lease_until_ms = NULL
+            lease_owner = NULL, lease_until_ms = NULL, resend_due_virtual_ms = NULL
          WHERE id = ?3 AND lease_owner = ?4 RETURNING attempts",
-        due_real("?2")
+        due_real("COALESCE(notification_outbox.resend_due_virtual_ms, ?2)")
     );
     for a in attempts {
         let numbers: Vec<i64> = sqlx::query_scalar(&update)
@@ -177,7 +179,8 @@ pub async fn retime(conn: &mut SqliteConnection, mchid: &Mchid) -> Result<(), St
 }
 
 /// Queues one more attempt of a notification now (merchant time `virtual_now`), whatever its
-/// status; false if there is no such notification of the merchant.
+/// status; false if there is no such notification of the merchant. Should an attempt be in
+/// flight, its result keeps the notification pending for the resend (the claim clears it).
 pub async fn resend(
     pool: &SqlitePool,
     mchid: &Mchid,
@@ -185,7 +188,7 @@ pub async fn resend(
     virtual_now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(&format!(
-        "UPDATE notification_outbox SET status = 'PENDING', due_virtual_ms = ?1,
+        "UPDATE notification_outbox SET status = 'PENDING', due_virtual_ms = ?1, resend_due_virtual_ms = ?1,
             due_real_ms = (SELECT {} FROM merchants m WHERE m.mchid = notification_outbox.mchid)
          WHERE id = ?2 AND mchid = ?3",
         due_real("?1")
@@ -225,7 +228,11 @@ fn record_of(r: &SqliteRow) -> Result<NotificationRecord, StoreError> {
 
 const RECORD_COLUMNS: &str = "id, contract_id, event_type, created_at, status, attempts, due_virtual_ms, body";
 
-pub async fn list(pool: &SqlitePool, mchid: &Mchid, f: &NotificationFilter) -> Result<Vec<NotificationRecord>, StoreError> {
+pub async fn list(
+    pool: &SqlitePool,
+    mchid: &Mchid,
+    f: &NotificationFilter,
+) -> Result<Vec<NotificationRecord>, StoreError> {
     sqlx::query(&format!(
         "SELECT {RECORD_COLUMNS} FROM notification_outbox WHERE mchid = ?1 AND (?2 IS NULL OR contract_id = ?2)
          AND (?3 IS NULL OR event_type = ?3) AND (?4 IS NULL OR status = ?4)
@@ -245,10 +252,12 @@ pub async fn list(pool: &SqlitePool, mchid: &Mchid, f: &NotificationFilter) -> R
 
 /// One notification with its delivery log.
 pub async fn get(pool: &SqlitePool, id: &str) -> Result<Option<(Mchid, NotificationRecord)>, StoreError> {
-    let rows = sqlx::query(&format!("SELECT mchid, {RECORD_COLUMNS} FROM notification_outbox WHERE id = ?"))
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT mchid, {RECORD_COLUMNS} FROM notification_outbox WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
     let Some(row) = rows.first() else {
         return Ok(None);
     };
@@ -267,7 +276,9 @@ pub async fn get(pool: &SqlitePool, id: &str) -> Result<Option<(Mchid, Notificat
             at: from_ms(r.get("at_ms"))?,
             virtual_at: from_ms(r.get("virtual_at_ms"))?,
             url: r.get("url"),
-            http_status: r.get::<Option<i64>, _>("http_status").and_then(|s| u16::try_from(s).ok()),
+            http_status: r
+                .get::<Option<i64>, _>("http_status")
+                .and_then(|s| u16::try_from(s).ok()),
             latency_ms: u64::try_from(r.get::<i64, _>("latency_ms")).unwrap_or_default(),
             outcome: AttemptOutcome::parse(r.get("outcome"))
                 .ok_or_else(|| StoreError::Corrupt(format!("attempt of {id}: outcome")))?,

@@ -38,7 +38,11 @@ pub fn state(row: &SqliteRow) -> Result<SandboxState, String> {
     })
 }
 
-pub async fn set_clock(conn: &mut SqliteConnection, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError> {
+pub async fn set_clock(
+    conn: &mut SqliteConnection,
+    mchid: &Mchid,
+    clock: Option<VirtualClock>,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE merchants SET clock_anchor_real_ms = ?, clock_anchor_virtual_ms = ?, clock_speed = ? WHERE mchid = ?",
     )
