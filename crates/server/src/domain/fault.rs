@@ -14,10 +14,12 @@ pub enum FaultEndpoint {
     QueryContractByCode,
     TerminateContract,
     Certificates,
+    /// papay's own deliveries of notifications to the merchant (not matched by `*`).
+    Notifications,
 }
 
 impl FaultEndpoint {
-    pub const ALL: [FaultEndpoint; 10] = [
+    pub const ALL: [FaultEndpoint; 11] = [
         FaultEndpoint::Any,
         FaultEndpoint::MiniProgramPresign,
         FaultEndpoint::H5Presign,
@@ -28,6 +30,7 @@ impl FaultEndpoint {
         FaultEndpoint::QueryContractByCode,
         FaultEndpoint::TerminateContract,
         FaultEndpoint::Certificates,
+        FaultEndpoint::Notifications,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl FaultEndpoint {
             FaultEndpoint::QueryContractByCode => "query-contract-by-code",
             FaultEndpoint::TerminateContract => "terminate-contract",
             FaultEndpoint::Certificates => "certificates",
+            FaultEndpoint::Notifications => "notifications",
         }
     }
 
@@ -59,16 +63,22 @@ pub enum FaultKind {
     RateLimited,
     /// Answers normally, `latency_ms` late.
     Latency,
-    /// Answers normally with a `WECHATPAY/SIGNTEST/` probe signature (§1.4).
+    /// Answers (or notifies) normally with a `WECHATPAY/SIGNTEST/` probe signature (§1.4).
     SignTest,
+    /// Notifications: the attempt is not sent and counts as failed.
+    Drop,
+    /// Notifications: the attempt is sent twice.
+    Duplicate,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 4] = [
+    pub const ALL: [FaultKind; 6] = [
         FaultKind::SystemError,
         FaultKind::RateLimited,
         FaultKind::Latency,
         FaultKind::SignTest,
+        FaultKind::Drop,
+        FaultKind::Duplicate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +87,19 @@ impl FaultKind {
             FaultKind::RateLimited => "RATE_LIMITED",
             FaultKind::Latency => "LATENCY",
             FaultKind::SignTest => "SIGNTEST",
+            FaultKind::Drop => "DROP",
+            FaultKind::Duplicate => "DUPLICATE",
+        }
+    }
+
+    /// Whether this kind of fault makes sense on `endpoint`: answers can fail or be late,
+    /// deliveries can be dropped, doubled or late; both can carry a probe signature.
+    pub fn applies_to(self, endpoint: FaultEndpoint) -> bool {
+        let delivery = endpoint == FaultEndpoint::Notifications;
+        match self {
+            FaultKind::Latency | FaultKind::SignTest => true,
+            FaultKind::SystemError | FaultKind::RateLimited => !delivery,
+            FaultKind::Drop | FaultKind::Duplicate => delivery,
         }
     }
 
@@ -113,5 +136,9 @@ mod tests {
             assert_eq!(FaultKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(FaultKind::parse("systemerror"), None);
+        assert!(FaultKind::Drop.applies_to(FaultEndpoint::Notifications));
+        assert!(!FaultKind::Drop.applies_to(FaultEndpoint::Any));
+        assert!(!FaultKind::SystemError.applies_to(FaultEndpoint::Notifications));
+        assert!(FaultKind::SignTest.applies_to(FaultEndpoint::Notifications));
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 
+use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::notification::{after_attempt, AttemptOutcome};
 use crate::http::AppState;
 use crate::store::{Attempt, ClaimedNotification};
@@ -141,15 +142,51 @@ async fn attempt(state: &AppState, sender: &Sender, n: ClaimedNotification) -> O
             failure("the merchant has no platform key".into()),
         ));
     };
-    let sent = sender
-        .send(&prepared.url, &prepared.body, key, &request_id, false)
-        .await;
+    let send = |probe: bool| sender.send(&prepared.url, &prepared.body, key, &request_id, probe);
+    let sent = match injected_fault(state, &prepared.merchant).await {
+        Some(f) if f.kind == FaultKind::Drop => sender::Sent {
+            outcome: AttemptOutcome::Dropped,
+            http_status: None,
+            latency: Duration::ZERO,
+            error: Some("not sent: dropped by an injected DROP fault".into()),
+            response_head: None,
+        },
+        Some(f) if f.kind == FaultKind::Duplicate => {
+            let first = send(false).await;
+            send(false).await;
+            first
+        }
+        Some(f) if f.kind == FaultKind::Latency => {
+            tokio::time::sleep(Duration::from_millis(u64::from(f.latency_ms))).await;
+            send(false).await
+        }
+        Some(f) => send(f.kind == FaultKind::SignTest).await,
+        None => send(false).await,
+    };
     tracing::info!(
         id = %n.id, mchid = %n.mchid, event_type = %n.event_type, attempt = n.attempts + 1,
         status = ?sent.http_status, outcome = sent.outcome.as_str(), latency_ms = sent.latency.as_millis() as u64,
         "notification attempt"
     );
     Some(record(state, &n, Some(&prepared.merchant), prepared.url, sent))
+}
+
+/// The notification fault injected into this attempt, if the merchant has one pending.
+async fn injected_fault(state: &AppState, merchant: &crate::domain::merchant::Merchant) -> Option<Fault> {
+    if !merchant.sandbox.faults_pending {
+        return None;
+    }
+    match state
+        .store()
+        .take_fault(&merchant.mchid, FaultEndpoint::Notifications)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read injected faults");
+            None
+        }
+    }
 }
 
 fn failure(why: String) -> sender::Sent {

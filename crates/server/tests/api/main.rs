@@ -16,6 +16,7 @@ mod control_sessions;
 mod demo;
 mod helpers;
 mod notifications;
+mod notifications_crash;
 mod openssl_keys;
 mod receiver;
 mod signing_pages;

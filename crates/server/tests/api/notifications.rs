@@ -17,20 +17,24 @@ use crate::receiver::{Received, Receiver};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// papay with the standard config, trusting `receiver`'s CA, plan 12535 terminating to it.
-pub async fn spawn_with_receiver() -> (TestApp, Receiver) {
-    let dir = tempfile::tempdir().unwrap();
-    write_key_files(dir.path());
-    let receiver = Receiver::start(dir.path());
-    let config = standard_config(false).replacen(
+/// The standard config, trusting `receiver`'s CA, plan 12535 terminating to it.
+pub fn receiver_config(receiver: &Receiver) -> String {
+    standard_config(false).replacen(
         "contract_validity_days = 365",
         &format!(
             "contract_validity_days = 365\ntermination_notify_url = \"{}\"",
             receiver.url("/terminate")
         ),
         1,
-    ) + "\n[notify]\nextra_ca_files = [\"receiver-ca.pem\"]\n";
-    std::fs::write(dir.path().join("papay.toml"), config).unwrap();
+    ) + "\n[notify]\nextra_ca_files = [\"receiver-ca.pem\"]\n"
+}
+
+/// papay with [`receiver_config`].
+pub async fn spawn_with_receiver() -> (TestApp, Receiver) {
+    let dir = tempfile::tempdir().unwrap();
+    write_key_files(dir.path());
+    let receiver = Receiver::start(dir.path());
+    std::fs::write(dir.path().join("papay.toml"), receiver_config(&receiver)).unwrap();
     (spawn_config(dir).await, receiver)
 }
 
@@ -396,4 +400,87 @@ async fn unreachable_and_refusing_receivers_are_logged() {
         "{attempt}"
     );
     assert!(log["next_attempt_at"].is_string());
+}
+
+async fn notification_fault(app: &TestApp, kind: &str) {
+    let (status, body) = app
+        .control(
+            "POST",
+            &format!("/sandbox/v1/merchants/{MCHID}/faults"),
+            Some(json!({"endpoint": "notifications", "kind": kind, "count": 1})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+#[tokio::test]
+async fn injected_delivery_faults_drop_duplicate_and_probe() {
+    let (app, receiver) = spawn_with_receiver().await;
+    let c = app.client();
+    // An API-wide fault leaves deliveries alone.
+    app.control(
+        "POST",
+        &format!("/sandbox/v1/merchants/{MCHID}/faults"),
+        Some(json!({"endpoint": "*", "kind": "LATENCY", "count": 100, "latency_ms": 1})),
+    )
+    .await;
+    app.control("PUT", &clock(MCHID), Some(json!({"speed": 0}))).await;
+
+    notification_fault(&app, "DROP").await;
+    let dropped = signed_contract(&app, &receiver, "F1").await;
+    let list = log_when(&app, &format!("?contract_id={dropped}"), |l| l[0]["attempts"] == 1).await;
+    assert!(receiver.received().is_empty(), "a dropped attempt is not sent");
+    let (_, one) = app
+        .control(
+            "GET",
+            &format!("/sandbox/v1/notifications/{}", list[0]["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(one["log"][0]["outcome"], "DROPPED");
+    app.control("POST", &format!("{}/advance", clock(MCHID)), Some(json!({"by": "15s"})))
+        .await;
+    let got = receiver.wait_for(1, WAIT).await;
+    assert_eq!(
+        serde_json::from_slice::<Notification>(&got[0].body).unwrap().id,
+        one["id"].as_str().unwrap()
+    );
+
+    notification_fault(&app, "DUPLICATE").await;
+    signed_contract(&app, &receiver, "F2").await;
+    let got = receiver.wait_for(3, WAIT).await;
+    assert_eq!(got[1].body, got[2].body, "the same notification twice");
+
+    notification_fault(&app, "SIGNTEST").await;
+    signed_contract(&app, &receiver, "F3").await;
+    let got = receiver.wait_for(4, WAIT).await;
+    let probe = &got[3];
+    assert!(probe.headers["wechatpay-signature"]
+        .to_str()
+        .unwrap()
+        .starts_with("WECHATPAY/SIGNTEST/"));
+    assert!(matches!(
+        c.receive_notification(&probe.headers, &probe.body),
+        Err(papay_client::Error::SignatureProbe)
+    ));
+
+    for (endpoint, kind) in [
+        ("notifications", "SYSTEMERROR"),
+        ("notifications", "RATE_LIMITED"),
+        ("query-contract", "DROP"),
+        ("*", "DUPLICATE"),
+    ] {
+        let (status, err) = app
+            .control(
+                "POST",
+                &format!("/sandbox/v1/merchants/{MCHID}/faults"),
+                Some(json!({"endpoint": endpoint, "kind": kind, "count": 1})),
+            )
+            .await;
+        assert_eq!(
+            (status, err["code"].as_str()),
+            (400, Some("PARAM_ERROR")),
+            "{endpoint} {kind}"
+        );
+    }
 }

@@ -71,6 +71,13 @@ pub async fn add(
         let names: Vec<_> = FaultKind::ALL.iter().map(|k| k.as_str()).collect();
         ControlError::Param(format!("kind {:?} is not one of {}", req.kind, names.join(", ")))
     })?;
+    if !kind.applies_to(endpoint) {
+        return Err(ControlError::Param(format!(
+            "a {} fault does not apply to {} (notifications take DROP, DUPLICATE, LATENCY, SIGNTEST; API endpoints SYSTEMERROR, RATE_LIMITED, LATENCY, SIGNTEST)",
+            kind.as_str(),
+            endpoint.as_str()
+        )));
+    }
     if !(1..=MAX_COUNT).contains(&req.count) {
         return Err(ControlError::Param(format!("count must be 1 to {MAX_COUNT}")));
     }

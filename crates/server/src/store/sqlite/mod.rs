@@ -65,6 +65,13 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
+        // One papay per database file: claims left by a process that died are void now. An
+        // attempt that was in flight at the crash is made again (a duplicate, never a loss).
+        sqlx::query(
+            "UPDATE notification_outbox SET lease_owner = NULL, lease_until_ms = NULL WHERE lease_owner IS NOT NULL",
+        )
+        .execute(&pool)
+        .await?;
         let alive = std::sync::Arc::new(());
         tokio::spawn(checkpoint_periodically(pool.clone(), std::sync::Arc::downgrade(&alive)));
         Ok(SqliteStore { pool, _alive: alive })

@@ -117,7 +117,8 @@ pub async fn take_fault(
     // One statement: picking and decrementing cannot interleave with another caller's.
     sqlx::query(
         "UPDATE faults SET remaining = remaining - 1 WHERE id = (
-            SELECT id FROM faults WHERE mchid = ?1 AND remaining > 0 AND endpoint IN (?2, '*') ORDER BY id LIMIT 1)
+            SELECT id FROM faults WHERE mchid = ?1 AND remaining > 0
+              AND (endpoint = ?2 OR (endpoint = '*' AND ?2 <> 'notifications')) ORDER BY id LIMIT 1)
          RETURNING id, endpoint, kind, remaining, latency_ms",
     )
     .bind(mchid.as_str())
