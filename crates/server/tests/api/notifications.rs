@@ -484,3 +484,25 @@ async fn injected_delivery_faults_drop_duplicate_and_probe() {
         );
     }
 }
+
+#[tokio::test]
+async fn private_targets_can_be_forbidden() {
+    let dir = tempfile::tempdir().unwrap();
+    write_key_files(dir.path());
+    let receiver = Receiver::start(dir.path());
+    let config = receiver_config(&receiver) + "allow_private_targets = false\n";
+    std::fs::write(dir.path().join("papay.toml"), config).unwrap();
+    let app = spawn_config(dir).await;
+    signed_contract(&app, &receiver, "V1").await;
+    let list = log_when(&app, "", |l| l[0]["attempts"] == 1).await;
+    let (_, one) = app
+        .control(
+            "GET",
+            &format!("/sandbox/v1/notifications/{}", list[0]["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert!(receiver.received().is_empty());
+    let error = one["log"][0]["error"].as_str().unwrap();
+    assert!(error.contains("private address refused"), "{error}");
+}
