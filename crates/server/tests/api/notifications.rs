@@ -506,3 +506,26 @@ async fn private_targets_can_be_forbidden() {
     let error = one["log"][0]["error"].as_str().unwrap();
     assert!(error.contains("private address refused"), "{error}");
 }
+
+#[tokio::test]
+async fn a_receiver_slower_than_five_seconds_has_failed() {
+    let (app, receiver) = spawn_with_receiver().await;
+    receiver.respond_with_delay(200, Duration::from_secs(6));
+    signed_contract(&app, &receiver, "T1").await;
+    let list = log_when(&app, "", |l| l[0]["attempts"] == 1).await;
+    let (_, one) = app
+        .control(
+            "GET",
+            &format!("/sandbox/v1/notifications/{}", list[0]["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    let attempt = &one["log"][0];
+    assert_eq!(attempt["outcome"], "FAILED");
+    assert!(attempt["error"].as_str().unwrap().starts_with("timed out"), "{attempt}");
+    assert!(
+        (5000..6000).contains(&attempt["latency_ms"].as_u64().unwrap()),
+        "{attempt}"
+    );
+    assert_eq!(one["status"], "PENDING");
+}
