@@ -2,6 +2,7 @@
 //! sealed with the merchant's APIv3 key into the §3.2 envelope once, then sent unchanged on
 //! every attempt (only the signature headers are fresh).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use papay_protocol::contracts::Identity;
@@ -12,6 +13,7 @@ use papay_protocol::time_format::rfc3339_beijing;
 
 use crate::domain::contract::{Contract, Party};
 use crate::domain::merchant::Merchant;
+use crate::domain::values::ContractId;
 use crate::http::AppState;
 use crate::store::{ClaimedNotification, StoreError};
 
@@ -36,8 +38,44 @@ impl From<StoreError> for Unsendable {
     }
 }
 
-pub async fn prepare(state: &AppState, n: &ClaimedNotification) -> Result<Prepared, Unsendable> {
-    let contract = state.store().contract(&n.contract_id).await?.ok_or(Unsendable::Gone)?;
+/// Prepares a claimed batch with one read of its contracts and one write fixing the
+/// envelopes of first attempts; each entry answers its notification.
+pub async fn prepare_batch(
+    state: &AppState,
+    batch: &[ClaimedNotification],
+) -> Result<Vec<Result<Prepared, Unsendable>>, StoreError> {
+    let ids: Vec<ContractId> = batch.iter().map(|n| n.contract_id.clone()).collect();
+    let contracts: HashMap<ContractId, Contract> = state
+        .store()
+        .contracts_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.contract_id.clone(), c))
+        .collect();
+    let mut out = Vec::with_capacity(batch.len());
+    let mut fresh = Vec::new();
+    for n in batch {
+        let prepared = match contracts.get(&n.contract_id) {
+            None => Err(Unsendable::Gone),
+            Some(c) => prepare_one(state, n, c).await,
+        };
+        if let Ok(p) = &prepared {
+            if n.body.is_none() {
+                fresh.push((n.id.clone(), p.body.clone()));
+            }
+        }
+        out.push(prepared);
+    }
+    let stored = state.store().fix_notification_bodies(&fresh).await?;
+    for (n, prepared) in batch.iter().zip(out.iter_mut()) {
+        if let (Ok(p), Some(body)) = (prepared, stored.get(&n.id)) {
+            p.body.clone_from(body);
+        }
+    }
+    Ok(out)
+}
+
+async fn prepare_one(state: &AppState, n: &ClaimedNotification, contract: &Contract) -> Result<Prepared, Unsendable> {
     let merchant = state
         .directory()
         .merchant(n.mchid.as_str())
@@ -57,10 +95,7 @@ pub async fn prepare(state: &AppState, n: &ClaimedNotification) -> Result<Prepar
     };
     let body = match &n.body {
         Some(body) => body.clone(),
-        None => {
-            let fresh = envelope(&merchant, n, &contract)?;
-            state.store().fix_notification_body(&n.id, &fresh).await?
-        }
+        None => envelope(&merchant, n, contract)?,
     };
     Ok(Prepared { merchant, url, body })
 }

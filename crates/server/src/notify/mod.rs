@@ -95,13 +95,21 @@ impl Worker {
     }
 
     async fn deliver(&self, batch: Vec<ClaimedNotification>) {
+        let prepared = match envelope::prepare_batch(&self.state, &batch).await {
+            Ok(p) => p,
+            Err(e) => {
+                // The leases run out and the batch is tried again.
+                tracing::error!(error = %e, "cannot prepare notifications");
+                return;
+            }
+        };
         let permits = Arc::new(Semaphore::new(CONCURRENCY));
         let mut tasks = JoinSet::new();
-        for n in batch {
+        for (n, prepared) in batch.into_iter().zip(prepared) {
             let (state, sender, permits) = (self.state.clone(), self.sender.clone(), permits.clone());
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                attempt(&state, &sender, n).await
+                attempt(&state, &sender, n, prepared).await
             });
         }
         let mut done = Vec::new();
@@ -120,8 +128,13 @@ impl Worker {
 }
 
 /// Makes one attempt of `n`; `None` when the notification can no longer be sent at all.
-async fn attempt(state: &AppState, sender: &Sender, n: ClaimedNotification) -> Option<Attempt> {
-    let prepared = match envelope::prepare(state, &n).await {
+async fn attempt(
+    state: &AppState,
+    sender: &Sender,
+    n: ClaimedNotification,
+    prepared: Result<envelope::Prepared, envelope::Unsendable>,
+) -> Option<Attempt> {
+    let prepared = match prepared {
         Ok(p) => p,
         Err(envelope::Unsendable::Gone) => return None,
         Err(envelope::Unsendable::Store(e)) => {

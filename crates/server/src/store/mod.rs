@@ -238,8 +238,15 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<ClaimedNotification>, StoreError>;
 
-    /// Fixes a notification's envelope unless one is fixed already; answers the stored one.
-    async fn fix_notification_body(&self, id: &str, body: &str) -> Result<String, StoreError>;
+    /// Fixes notifications' envelopes (id, body) unless fixed already, in one transaction;
+    /// answers the stored ones by id.
+    async fn fix_notification_bodies(
+        &self,
+        bodies: &[(String, String)],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError>;
+
+    /// The contracts with these ids (missing ones are left out).
+    async fn contracts_by_ids(&self, ids: &[ContractId]) -> Result<Vec<Contract>, StoreError>;
 
     /// Records attempts and releases `owner`'s leases on them, in one transaction.
     async fn record_attempts(&self, owner: &str, attempts: &[Attempt]) -> Result<(), StoreError>;

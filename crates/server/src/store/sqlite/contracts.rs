@@ -194,6 +194,24 @@ pub async fn by_id<'c>(
     rows.first().map(read).transpose()
 }
 
+/// The contracts with these ids, in no particular order.
+pub async fn by_ids(pool: &SqlitePool, ids: &[ContractId]) -> Result<Vec<Contract>, StoreError> {
+    let mut found = Vec::with_capacity(ids.len());
+    // Bounded statements: SQLite limits bound parameters.
+    for chunk in ids.chunks(256) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!("SELECT {COLUMNS} FROM contracts WHERE contract_id IN ({marks})");
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id.as_str());
+        }
+        for row in q.fetch_all(pool).await? {
+            found.push(read(&row)?);
+        }
+    }
+    Ok(found)
+}
+
 pub async fn by_code(
     pool: &SqlitePool,
     mchid: &Mchid,

@@ -437,8 +437,15 @@ impl Store for SqliteStore {
         notifications::claim(&self.pool, owner, now_real, lease_ms, limit).await
     }
 
-    async fn fix_notification_body(&self, id: &str, body: &str) -> Result<String, StoreError> {
-        notifications::fix_body(&self.pool, id, body).await
+    async fn fix_notification_bodies(
+        &self,
+        bodies: &[(String, String)],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        notifications::fix_bodies(&self.pool, bodies).await
+    }
+
+    async fn contracts_by_ids(&self, ids: &[ContractId]) -> Result<Vec<Contract>, StoreError> {
+        contracts::by_ids(&self.pool, ids).await
     }
 
     async fn record_attempts(&self, owner: &str, attempts: &[Attempt]) -> Result<(), StoreError> {

@@ -12,10 +12,12 @@ use crate::domain::values::ContractId;
 use crate::store::{Attempt, ClaimedNotification, NotificationFilter, NotificationRecord, StoreError};
 
 /// The real time (ms) at which merchant time `{due}` (an SQL expression in ms) comes round on
-/// the clock of merchants row `m`; NULL while a frozen clock stands short of it.
+/// the clock of merchants row `m`; NULL while the merchant's deliveries are paused or a frozen
+/// clock stands short of it, so the worker's due-time index never walks such rows.
 fn due_real(due: &str) -> String {
     format!(
-        "(CASE WHEN m.clock_speed IS NULL THEN {due}
+        "(CASE WHEN m.notifications_paused <> 0 THEN NULL
+          WHEN m.clock_speed IS NULL THEN {due}
           WHEN m.clock_speed > 0 THEN m.clock_anchor_real_ms + CAST(({due} - m.clock_anchor_virtual_ms) / m.clock_speed AS INTEGER)
           WHEN {due} <= m.clock_anchor_virtual_ms THEN m.clock_anchor_real_ms
           ELSE NULL END)"
@@ -96,18 +98,29 @@ pub async fn claim(
     .collect()
 }
 
-/// Fixes the envelope of a notification (the first writer wins) and answers the stored one.
-pub async fn fix_body(pool: &SqlitePool, id: &str, body: &str) -> Result<String, StoreError> {
-    let stored: Vec<String> =
-        sqlx::query_scalar("UPDATE notification_outbox SET body = COALESCE(body, ?) WHERE id = ? RETURNING body")
-            .bind(body)
-            .bind(id)
-            .fetch_all(pool)
-            .await?;
-    stored
-        .into_iter()
-        .next()
-        .ok_or_else(|| StoreError::Corrupt(format!("notification {id} vanished")))
+/// Fixes envelopes (the first writer wins) in one transaction and answers the stored ones.
+pub async fn fix_bodies(
+    pool: &SqlitePool,
+    bodies: &[(String, String)],
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut stored = std::collections::HashMap::new();
+    if bodies.is_empty() {
+        return Ok(stored);
+    }
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    for (id, body) in bodies {
+        let kept: Vec<String> =
+            sqlx::query_scalar("UPDATE notification_outbox SET body = COALESCE(body, ?) WHERE id = ? RETURNING body")
+                .bind(body)
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        if let Some(kept) = kept.into_iter().next() {
+            stored.insert(id.clone(), kept);
+        }
+    }
+    tx.commit().await?;
+    Ok(stored)
 }
 
 /// Records attempts and moves each notification on, releasing `owner`'s lease, in one transaction.
@@ -165,7 +178,7 @@ pub async fn next_due(pool: &SqlitePool) -> Result<Option<OffsetDateTime>, Store
     next.map(from_ms).transpose()
 }
 
-/// Re-times the merchant's pending notifications after its clock changed.
+/// Re-times the merchant's pending notifications after its clock or pause changed.
 pub async fn retime(conn: &mut SqliteConnection, mchid: &Mchid) -> Result<(), StoreError> {
     sqlx::query(&format!(
         "UPDATE notification_outbox SET due_real_ms = (SELECT {} FROM merchants m WHERE m.mchid = notification_outbox.mchid)
@@ -202,11 +215,14 @@ pub async fn resend(
 }
 
 pub async fn set_paused(pool: &SqlitePool, mchid: &Mchid, paused: bool) -> Result<bool, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let done = sqlx::query("UPDATE merchants SET notifications_paused = ? WHERE mchid = ?")
         .bind(paused)
         .bind(mchid.as_str())
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    retime(&mut tx, mchid).await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
