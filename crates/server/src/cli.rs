@@ -1,10 +1,14 @@
 //! The `papay` command line: `serve`, `keys generate`, and the test-control commands
-//! `simulate …` and `clock …` (`cli/control.rs`, over the HTTP client in `cli/control_client.rs`).
+//! `simulate …`, `clock …` (`cli/control.rs`) and `notifications …` (`cli/notifications.rs`),
+//! over the HTTP client in `cli/control_client.rs`.
 
 mod control;
 mod control_client;
 #[cfg(test)]
 mod control_tests;
+mod notifications;
+#[cfg(test)]
+mod notifications_tests;
 
 use std::path::PathBuf;
 
@@ -15,6 +19,7 @@ use crate::provision::credentials::{CredentialSet, Identity};
 use crate::App;
 pub use control::{ClockArgs, SimulateArgs};
 pub use control_client::ControlError;
+pub use notifications::NotificationsArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +52,8 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Read and move a merchant's virtual clock through the control API.
     Clock(ClockArgs),
+    /// Read the notification delivery log; resend a notification; pause or resume deliveries.
+    Notifications(NotificationsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,6 +145,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Keys(KeysCommand::Generate(args)) => generate(args),
         Command::Simulate(args) => print_line(control::simulate(&args).await),
         Command::Clock(args) => print_line(control::clock(&args).await),
+        Command::Notifications(args) => print_line(notifications::notifications(&args).await),
     }
 }
 

@@ -243,7 +243,7 @@ fn contract_id(view: &SessionView) -> Option<&str> {
 }
 
 /// `HEAD key=value …`, leaving out what the answer did not carry.
-fn fields(head: &str, pairs: &[(&str, Option<&str>)]) -> String {
+pub(super) fn fields(head: &str, pairs: &[(&str, Option<&str>)]) -> String {
     let mut line = one_line(head);
     for (key, value) in pairs {
         if let Some(value) = value {
@@ -269,7 +269,7 @@ fn parse_token(s: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(s))
 }
 
-fn parse_mchid(s: &str) -> Result<String, String> {
+pub(super) fn parse_mchid(s: &str) -> Result<String, String> {
     crate::domain::ids::Mchid::parse(s)
         .map(|m| m.to_string())
         .map_err(|e| e.to_string())

@@ -1,5 +1,5 @@
 //! A small typed client for papay's test-control API (`/sandbox/v1/…`, docs/control-api.md), used
-//! by `papay simulate …` and `papay clock …`.
+//! by `papay simulate …`, `papay clock …` and `papay notifications …`.
 //!
 //! Every way a call can go wrong ends up as one [`ControlError`]: its text is the single line the
 //! command line prints after `papay: `, and its kind picks the exit code. Answers are read into
@@ -102,6 +102,56 @@ pub struct ClockView {
     pub speed: f64,
 }
 
+/// One notification of the delivery log (`merchants/{mchid}/notifications`,
+/// `notifications/{id}`, `notifications/{id}/resend`).
+#[derive(Debug, Deserialize)]
+pub struct NotificationView {
+    pub id: String,
+    pub contract_id: String,
+    /// PAPAY.SIGN or PAPAY.TERMINATE.
+    pub event_type: String,
+    #[serde(default)]
+    pub create_time: Option<String>,
+    /// PENDING, DELIVERED or GAVE_UP.
+    pub status: String,
+    pub attempts: u32,
+    /// Merchant time of the next attempt while PENDING.
+    #[serde(default)]
+    pub next_attempt_at: Option<String>,
+    /// Every attempt, oldest first; only when the notification is fetched alone.
+    #[serde(default)]
+    pub log: Option<Vec<AttemptView>>,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Deserialize)]
+pub struct AttemptView {
+    pub number: u32,
+    /// The merchant's (virtual) time of the attempt.
+    pub virtual_at: String,
+    #[serde(default)]
+    pub http_status: Option<u16>,
+    pub latency_ms: u64,
+    /// DELIVERED, FAILED or DROPPED.
+    pub outcome: String,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NotificationList {
+    pub notifications: Vec<NotificationView>,
+}
+
+/// The filters of `merchants/{mchid}/notifications`; the ones left `None` are not sent.
+#[derive(Debug, Default)]
+pub struct NotificationQuery<'a> {
+    pub contract_id: Option<&'a str>,
+    pub event_type: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub limit: Option<u32>,
+}
+
 /// `sessions/{id}/agree`: only the fields given on the command line are sent.
 #[derive(Debug, Serialize)]
 pub struct AgreeBody<'a> {
@@ -202,6 +252,46 @@ impl ControlClient {
         parse(status, &text).map(Some)
     }
 
+    /// Newest first, as the server orders them.
+    pub async fn notifications(
+        &self,
+        mchid: &str,
+        query: &NotificationQuery<'_>,
+    ) -> Result<NotificationList, ControlError> {
+        let mut url = self.url(&["merchants", mchid, "notifications"])?;
+        let limit = query.limit.map(|n| n.to_string());
+        let pairs = [
+            ("contract_id", query.contract_id),
+            ("event_type", query.event_type),
+            ("status", query.status),
+            ("limit", limit.as_deref()),
+        ];
+        if pairs.iter().any(|(_, v)| v.is_some()) {
+            url.query_pairs_mut()
+                .extend_pairs(pairs.iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        }
+        let (status, text) = self.send_to(Method::GET, url, NO_BODY).await?;
+        parse(status, &text)
+    }
+
+    /// The notification with its attempt log.
+    pub async fn notification(&self, id: &str) -> Result<NotificationView, ControlError> {
+        self.call(Method::GET, &["notifications", id], NO_BODY).await
+    }
+
+    /// Queues one more attempt now; answers the notification as it then stands.
+    pub async fn resend_notification(&self, id: &str) -> Result<NotificationView, ControlError> {
+        self.call(Method::POST, &["notifications", id, "resend"], NO_BODY).await
+    }
+
+    /// Holds (`true`) or releases (`false`) every delivery of a merchant.
+    pub async fn pause_notifications(&self, mchid: &str, paused: bool) -> Result<(), ControlError> {
+        let action = if paused { "pause" } else { "resume" };
+        self.send(Method::POST, &["merchants", mchid, "notifications", action], NO_BODY)
+            .await
+            .map(drop)
+    }
+
     async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         method: Method,
@@ -219,7 +309,17 @@ impl ControlClient {
         segments: &[&str],
         body: Option<&B>,
     ) -> Result<(StatusCode, String), ControlError> {
-        let mut request = self.http.request(method, self.url(segments)?);
+        self.send_to(method, self.url(segments)?, body).await
+    }
+
+    /// [`send`](Self::send) to a URL already made by [`url`](Self::url) (and given a query).
+    async fn send_to<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+    ) -> Result<(StatusCode, String), ControlError> {
+        let mut request = self.http.request(method, url);
         if let Some(token) = &self.token {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
                 .map_err(|_| ControlError::Client("the control token is not a valid header value".into()))?;

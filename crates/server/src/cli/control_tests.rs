@@ -1,5 +1,6 @@
 //! `papay simulate …` / `papay clock …`: argument parsing, and what the commands print and exit
 //! with against a fake control API that answers canned bodies (the real one lives in `http`).
+//! The fake is shared with `notifications_tests.rs`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use super::{Cli, CliError, Command, ControlError, Exit};
 
 // ---------------------------------------------------------------- parsing
 
-fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+pub(super) fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
     Cli::try_parse_from(std::iter::once("papay").chain(args.iter().copied()))
 }
 
@@ -132,15 +133,17 @@ fn clock_arguments_are_checked_locally() {
 // ---------------------------------------------------------------- a fake control API
 
 #[derive(Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    authorization: Option<String>,
-    body: String,
+pub(super) struct Seen {
+    pub(super) method: String,
+    pub(super) path: String,
+    /// With its query, if any.
+    pub(super) uri: String,
+    pub(super) authorization: Option<String>,
+    pub(super) body: String,
 }
 
 impl Seen {
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
 }
@@ -150,14 +153,14 @@ struct Canned {
     seen: Mutex<Vec<Seen>>,
 }
 
-struct Fake {
+pub(super) struct Fake {
     url: String,
     canned: Arc<Canned>,
 }
 
 impl Fake {
     /// Routes are `("POST /sandbox/v1/…", status, body)`; anything else is a 404 error body.
-    async fn start(routes: &[(&str, u16, &str)]) -> Fake {
+    pub(super) async fn start(routes: &[(&str, u16, &str)]) -> Fake {
         let canned = Arc::new(Canned {
             routes: routes
                 .iter()
@@ -172,13 +175,13 @@ impl Fake {
         Fake { url, canned }
     }
 
-    async fn run(&self, args: &[&str]) -> Result<String, ControlError> {
+    pub(super) async fn run(&self, args: &[&str]) -> Result<String, ControlError> {
         let mut all = args.to_vec();
         all.extend(["--server", &self.url]);
         run_parsed(parse(&all).unwrap()).await
     }
 
-    fn seen(&self) -> std::sync::MutexGuard<'_, Vec<Seen>> {
+    pub(super) fn seen(&self) -> std::sync::MutexGuard<'_, Vec<Seen>> {
         self.canned.seen.lock().unwrap()
     }
 }
@@ -194,6 +197,7 @@ async fn answer(
     canned.seen.lock().unwrap().push(Seen {
         method: method.to_string(),
         path: uri.path().to_string(),
+        uri: uri.to_string(),
         authorization: headers.get("authorization").map(|v| v.to_str().unwrap().to_string()),
         body: String::from_utf8(body.to_vec()).unwrap(),
     });
@@ -206,15 +210,16 @@ async fn answer(
     }
 }
 
-async fn run_parsed(cli: Cli) -> Result<String, ControlError> {
+pub(super) async fn run_parsed(cli: Cli) -> Result<String, ControlError> {
     match &cli.command {
         Command::Simulate(a) => control::simulate(a).await,
         Command::Clock(a) => control::clock(a).await,
+        Command::Notifications(a) => super::notifications::notifications(a).await,
         other => panic!("not a control command: {other:?}"),
     }
 }
 
-fn exit(outcome: Result<String, ControlError>) -> Exit {
+pub(super) fn exit(outcome: Result<String, ControlError>) -> Exit {
     Exit::of(outcome.map(|_| ()).map_err(CliError::from))
 }
 

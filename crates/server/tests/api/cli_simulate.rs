@@ -1,4 +1,5 @@
-//! `papay simulate …` and `papay clock …` against a running papay, as a CI script would run them.
+//! `papay simulate …`, `papay clock …` and `papay notifications …` against a running papay, as a
+//! CI script would run them.
 
 use std::process::Output;
 
@@ -116,4 +117,65 @@ async fn simulate_and_clock_from_the_command_line() {
     );
     let down = papay(&["simulate", "agree", &sign_url, "--server", "http://127.0.0.1:9"]).await;
     assert_eq!(down.status.code(), Some(3));
+}
+
+#[tokio::test]
+async fn notifications_from_the_command_line() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let server = app.base_url.as_str();
+    c.presign_jsapi(&jsapi("CLIN1")).await.unwrap();
+    let id = c
+        .query_contract_by_code("CLIN1", PLAN, &common())
+        .await
+        .unwrap()
+        .contract_id;
+    assert_eq!(app.agree(&id, None).await["state"], "SIGNED");
+
+    // The default success_notify_url does not answer: the notification is PENDING (or has
+    // failed attempts, or has given up), never DELIVERED.
+    let out = papay(&["notifications", "list", MCHID, "--contract-id", &id, "--server", server]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("ID "), "{stdout}");
+    let row: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(row[1], "PAPAY.SIGN", "{stdout}");
+    assert!(["PENDING", "GAVE_UP"].contains(&row[2]), "{stdout}");
+    assert_eq!(row[4], id, "{stdout}");
+
+    let show = papay(&["notifications", "show", row[0], "--server", server]).await;
+    assert!(show.status.success(), "{}", text(&show.stderr));
+    assert!(
+        text(&show.stdout).contains(&format!(" id={} event_type=PAPAY.SIGN contract_id={id} ", row[0])),
+        "{}",
+        text(&show.stdout)
+    );
+
+    let none = papay(&[
+        "notifications",
+        "list",
+        MCHID,
+        "--event-type",
+        "PAPAY.TERMINATE",
+        "--server",
+        server,
+    ])
+    .await;
+    assert!(none.status.success(), "{}", text(&none.stderr));
+    assert_eq!(text(&none.stdout).lines().count(), 1, "the header alone");
+
+    for action in ["pause", "resume"] {
+        let out = papay(&["notifications", action, MCHID, "--server", server]).await;
+        assert!(out.status.success(), "{action}: {}", text(&out.stderr));
+    }
+
+    let unknown = papay(&["notifications", "show", "no-such-notification", "--server", server]).await;
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr).starts_with("papay: NOTIFICATION_NOT_FOUND: "),
+        "{}",
+        text(&unknown.stderr)
+    );
 }
