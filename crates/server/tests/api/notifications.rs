@@ -170,40 +170,62 @@ async fn sign_and_every_termination_mode_are_notified_in_common_mode() {
 }
 
 #[tokio::test]
-async fn institutional_notifications_carry_the_sub_merchant() {
+async fn institutional_notifications_carry_the_sub_merchant_in_every_termination_mode() {
     let (app, receiver) = spawn_with_receiver().await;
     let c = app.client();
     let identity = Identity::institutional(APPID, SUB_MCHID, Some(SUB_APPID.into()));
-    c.presign_jsapi(&PresignRequest {
-        identity: identity.clone(),
-        ..presign_to(&receiver, "I1")
-    })
-    .await
-    .unwrap();
-    let id = c
-        .query_contract_by_code("I1", PLAN, &identity)
+    let mut expected_modes = Vec::new();
+    for (code, mode) in [("I1", "MERCHANT"), ("I2", "USER"), ("I3", "PLATFORM")] {
+        c.presign_jsapi(&PresignRequest {
+            identity: identity.clone(),
+            ..presign_to(&receiver, code)
+        })
         .await
-        .unwrap()
-        .contract_id;
-    app.agree(&id, None).await;
-    let (status, _) = app
-        .control(
-            "POST",
-            &format!("/sandbox/v1/contracts/{id}/terminate"),
-            Some(json!({"as": "USER"})),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let got = receiver.wait_for(2, WAIT).await;
+        .unwrap();
+        let id = c
+            .query_contract_by_code(code, PLAN, &identity)
+            .await
+            .unwrap()
+            .contract_id;
+        app.agree(&id, None).await;
+        if mode == "MERCHANT" {
+            let req = TerminateRequest {
+                identity: identity.clone(),
+                termination_note: "institution ends it".into(),
+            };
+            c.terminate_contract(&id, &req).await.unwrap();
+        } else {
+            let (status, _) = app
+                .control(
+                    "POST",
+                    &format!("/sandbox/v1/contracts/{id}/terminate"),
+                    Some(json!({"as": mode})),
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+        expected_modes.push((id, mode.to_string()));
+    }
+    let got = receiver.wait_for(6, WAIT).await;
+    let mut modes = Vec::new();
     for r in &got {
         let verified = c.receive_notification(&r.headers, &r.body).unwrap();
+        let (_, by_hand) = verify_by_hand(r);
+        assert_eq!(verified.event, by_hand);
         let e = verified.event;
-        assert_eq!((e.mchid, e.sp_mchid.as_deref()), (None, Some(MCHID)));
+        assert_eq!((e.mchid.as_deref(), e.sp_mchid.as_deref()), (None, Some(MCHID)));
         assert_eq!(e.identity.sp_appid.as_deref(), Some(APPID));
         assert_eq!(e.identity.sub_mchid.as_deref(), Some(SUB_MCHID));
         assert_eq!(e.identity.sub_appid.as_deref(), Some(SUB_APPID));
         assert_eq!(e.sub_openid.as_deref(), Some(e.openid.as_str()));
+        if let Some(mode) = e.contract_termination_mode {
+            assert_eq!(r.path, "/terminate");
+            modes.push((e.contract_id, mode));
+        }
     }
+    modes.sort();
+    expected_modes.sort();
+    assert_eq!(modes, expected_modes);
 }
 
 /// The merchant's delivery log (filtered by `query`) once `ready` holds; the receiver may see
