@@ -252,6 +252,15 @@ async fn log_when(app: &TestApp, query: &str, ready: impl Fn(&[serde_json::Value
     }
 }
 
+/// The first matching notification with its log, once its first attempt is recorded.
+async fn after_first_attempt(app: &TestApp, query: &str) -> serde_json::Value {
+    let list = log_when(app, query, |l| l[0]["attempts"] == 1).await;
+    let id = list[0]["id"].as_str().unwrap();
+    app.control("GET", &format!("/sandbox/v1/notifications/{id}"), None)
+        .await
+        .1
+}
+
 async fn q_code(c: &papay_client::Client, id: &str) -> String {
     c.query_contract(id, &common()).await.unwrap().out_contract_code
 }
@@ -403,14 +412,7 @@ async fn unreachable_and_refusing_receivers_are_logged() {
     signed_contract(&app, &receiver, "U1").await;
     receiver.wait_for(1, WAIT).await;
     // The attempt is recorded with the transport error; the next one is due 15 s later.
-    let list = log_when(&app, "", |l| l[0]["attempts"] == 1).await;
-    let (_, log) = app
-        .control(
-            "GET",
-            &format!("/sandbox/v1/notifications/{}", list[0]["id"].as_str().unwrap()),
-            None,
-        )
-        .await;
+    let log = after_first_attempt(&app, "").await;
     assert_eq!(log["status"], "PENDING");
     let attempt = &log["log"][0];
     assert_eq!(
@@ -450,15 +452,8 @@ async fn injected_delivery_faults_drop_duplicate_and_probe() {
 
     notification_fault(&app, "DROP").await;
     let dropped = signed_contract(&app, &receiver, "F1").await;
-    let list = log_when(&app, &format!("?contract_id={dropped}"), |l| l[0]["attempts"] == 1).await;
+    let one = after_first_attempt(&app, &format!("?contract_id={dropped}")).await;
     assert!(receiver.received().is_empty(), "a dropped attempt is not sent");
-    let (_, one) = app
-        .control(
-            "GET",
-            &format!("/sandbox/v1/notifications/{}", list[0]["id"].as_str().unwrap()),
-            None,
-        )
-        .await;
     assert_eq!(one["log"][0]["outcome"], "DROPPED");
     app.control("POST", &format!("{}/advance", clock(MCHID)), Some(json!({"by": "15s"})))
         .await;
@@ -516,14 +511,7 @@ async fn private_targets_can_be_forbidden() {
     std::fs::write(dir.path().join("papay.toml"), config).unwrap();
     let app = spawn_config(dir).await;
     signed_contract(&app, &receiver, "V1").await;
-    let list = log_when(&app, "", |l| l[0]["attempts"] == 1).await;
-    let (_, one) = app
-        .control(
-            "GET",
-            &format!("/sandbox/v1/notifications/{}", list[0]["id"].as_str().unwrap()),
-            None,
-        )
-        .await;
+    let one = after_first_attempt(&app, "").await;
     assert!(receiver.received().is_empty());
     let error = one["log"][0]["error"].as_str().unwrap();
     assert!(error.contains("private address refused"), "{error}");
@@ -534,14 +522,7 @@ async fn a_receiver_slower_than_five_seconds_has_failed() {
     let (app, receiver) = spawn_with_receiver().await;
     receiver.respond_with_delay(200, Duration::from_secs(6));
     signed_contract(&app, &receiver, "T1").await;
-    let list = log_when(&app, "", |l| l[0]["attempts"] == 1).await;
-    let (_, one) = app
-        .control(
-            "GET",
-            &format!("/sandbox/v1/notifications/{}", list[0]["id"].as_str().unwrap()),
-            None,
-        )
-        .await;
+    let one = after_first_attempt(&app, "").await;
     let attempt = &one["log"][0];
     assert_eq!(attempt["outcome"], "FAILED");
     assert!(attempt["error"].as_str().unwrap().starts_with("timed out"), "{attempt}");

@@ -7,15 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ErrorBody;
 use super::views::ContractDetail;
-use super::{merchant_in_path, Body, Caller, ControlError, Seg};
+use super::{list_limit, merchant_in_path, Body, Caller, ControlError, Seg, DEFAULT_LIMIT};
 use crate::domain::contract::{Contract, ContractState, TerminationMode};
 use crate::domain::ids::PlanId;
 use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 use crate::http::AppState;
 use crate::store::ContractFilter;
-
-const DEFAULT_LIMIT: u32 = 100;
-const MAX_LIMIT: u32 = 500;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ContractList {
@@ -40,13 +37,7 @@ fn filter(query: Option<&str>) -> Result<ContractFilter, ControlError> {
                 f.plan_id = Some(id.ok_or_else(|| ControlError::Param("plan_id must be a positive integer".into()))?);
             }
             "out_contract_code" => f.out_contract_code = Some(OutContractCode::parse("out_contract_code", &v)?),
-            "limit" => {
-                f.limit = v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| ControlError::Param(format!("limit must be 1 to {MAX_LIMIT}")))?;
-            }
+            "limit" => f.limit = list_limit(&v)?,
             other => return Err(ControlError::Param(format!("unknown query parameter {other:?}"))),
         }
     }

@@ -152,6 +152,18 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     }
 }
 
+/// How many entries a list answers unless `limit` says otherwise, and at most.
+pub const DEFAULT_LIMIT: u32 = 100;
+pub const MAX_LIMIT: u32 = 500;
+
+/// A list's `limit` query parameter.
+pub fn list_limit(v: &str) -> Result<u32, ControlError> {
+    v.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| ControlError::Param(format!("limit must be 1 to {MAX_LIMIT}")))
+}
+
 /// The `{mchid}` path segment, as a merchant the caller may act on.
 pub async fn merchant_in_path(
     state: &AppState,

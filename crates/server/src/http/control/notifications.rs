@@ -7,14 +7,11 @@ use papay_protocol::time_format::rfc3339_beijing;
 use serde::Serialize;
 
 use super::error::ErrorBody;
-use super::{merchant_in_path, Caller, ControlError, Seg};
+use super::{list_limit, merchant_in_path, Caller, ControlError, Seg, DEFAULT_LIMIT};
 use crate::domain::notification::DeliveryStatus;
 use crate::domain::values::ContractId;
 use crate::http::AppState;
 use crate::store::{AttemptRecord, NotificationFilter, NotificationRecord};
-
-const DEFAULT_LIMIT: u32 = 100;
-const MAX_LIMIT: u32 = 500;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
@@ -110,13 +107,7 @@ fn filter(query: Option<&str>) -> Result<NotificationFilter, ControlError> {
                     ControlError::Param(format!("status {v:?} is not PENDING, DELIVERED or GAVE_UP"))
                 })?);
             }
-            "limit" => {
-                f.limit = v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| ControlError::Param(format!("limit must be 1 to {MAX_LIMIT}")))?;
-            }
+            "limit" => f.limit = list_limit(&v)?,
             other => return Err(ControlError::Param(format!("unknown query parameter {other:?}"))),
         }
     }
