@@ -18,10 +18,14 @@
 //!   refuses DTDs (so no XXE and no entity expansion), nesting, duplicates and
 //!   oversize input instead of guessing what the sender meant.
 //!
-//! Both halves speak [`Params`], an ordered list of `(name, value)` pairs that
+//! [`papay`] builds on both: the typed, validated papay requests, the response
+//! and notification bodies, and the merchant's acknowledgement.
+//!
+//! All three speak [`Params`], an ordered list of `(name, value)` pairs that
 //! keeps the parameters exactly as received, so the signature can be checked
 //! over the values the merchant actually sent.
 
+pub mod papay;
 pub mod sign;
 pub mod xml;
 
