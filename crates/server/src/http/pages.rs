@@ -22,8 +22,11 @@ use crate::domain::values::{ClientIp, OpenId};
 use crate::pages::{self, Notice, Outcome, OutcomeView, QrView, SigningView};
 use crate::store::{SessionLookup, StoreError};
 
-/// The cookie remembering the openid a tester last typed.
+/// The cookie remembering the openids a tester typed, most recent first, `.`-separated
+/// (openids never contain a dot).
 const OPENID_COOKIE: &str = "papay_openid";
+/// How many typed openids the page offers to pick from.
+const REMEMBERED_OPENIDS: usize = 5;
 
 /// The browser's address (the agreeing user's IP), when papay serves with connection info.
 pub struct PeerIp(Option<ClientIp>);
@@ -172,19 +175,30 @@ async fn failure_reason(state: &AppState, c: &Contract) -> String {
         .unwrap_or_else(|| "Signing failed.".to_string())
 }
 
-fn remembered_openid(headers: &HeaderMap) -> Option<String> {
-    headers
+/// The openids this browser typed before, most recent first (invalid entries dropped).
+fn remembered_openids(headers: &HeaderMap) -> Vec<String> {
+    let Some(value) = headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == OPENID_COOKIE)
-        .and_then(|(_, v)| OpenId::parse("openid", v).ok())
-        .map(|o| o.to_string())
+        .map(|(_, v)| v.to_string())
+    else {
+        return Vec::new();
+    };
+    let mut seen = Vec::new();
+    for o in value.split('.').filter_map(|o| OpenId::parse("openid", o).ok()) {
+        if !seen.contains(&o.to_string()) && seen.len() < REMEMBERED_OPENIDS {
+            seen.push(o.to_string());
+        }
+    }
+    seen
 }
 
-fn signing(l: &Loaded, default_openid: Option<&str>, error: Option<&str>, status: StatusCode) -> Response {
+fn signing(l: &Loaded, typed: Option<&str>, known: &[String], error: Option<&str>, status: StatusCode) -> Response {
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
     let c = &l.contract;
     let plan = l.plan.as_deref();
     html(
@@ -200,7 +214,8 @@ fn signing(l: &Loaded, default_openid: Option<&str>, error: Option<&str>, status
             expires_at: &shown(c.session.expires_at),
             contract_validity_days: plan.map_or(365, |p| p.contract_validity_days),
             openid: c.openid.as_ref().map(|o| o.as_str()),
-            default_openid,
+            default_openid: typed.or(known.first().copied()),
+            known_openids: &known,
             form_action: SIGN_PATH,
             error,
         }),
@@ -224,12 +239,13 @@ pub async fn sign_page(State(state): State<AppState>, RawQuery(query): RawQuery,
         Ok(Err(_)) => return notice(Notice::NotFound),
         Err(e) => return failure(e),
     }
-    signing(&l, remembered_openid(&headers).as_deref(), None, StatusCode::OK)
+    signing(&l, None, &remembered_openids(&headers), None, StatusCode::OK)
 }
 
 /// `POST /global/papay/contracts/login` (form `os_session_id`, `decision`, `openid`): the
 /// user's decision, then `303` back to the signing page, which shows the outcome.
-pub async fn decide(State(state): State<AppState>, PeerIp(peer): PeerIp, body: Bytes) -> Response {
+pub async fn decide(State(state): State<AppState>, PeerIp(peer): PeerIp, headers: HeaderMap, body: Bytes) -> Response {
+    let known = remembered_openids(&headers);
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
     let token = field("os_session_id");
@@ -252,12 +268,12 @@ pub async fn decide(State(state): State<AppState>, PeerIp(peer): PeerIp, body: B
                     }
                     Err(e) => {
                         let why = format!("The openid {}.", e.issue);
-                        return signing(&l, Some(&typed), Some(&why), StatusCode::BAD_REQUEST);
+                        return signing(&l, Some(&typed), &known, Some(&why), StatusCode::BAD_REQUEST);
                     }
                 },
                 (None, None) => {
                     let why = "Enter the openid of the WeChat user who signs.";
-                    return signing(&l, None, Some(why), StatusCode::BAD_REQUEST);
+                    return signing(&l, None, &known, Some(why), StatusCode::BAD_REQUEST);
                 }
             };
             UserAction::Agree {
@@ -265,7 +281,15 @@ pub async fn decide(State(state): State<AppState>, PeerIp(peer): PeerIp, body: B
                 client_ip: peer,
             }
         }
-        _ => return signing(&l, None, Some("Choose Agree or Decline."), StatusCode::BAD_REQUEST),
+        _ => {
+            return signing(
+                &l,
+                None,
+                &known,
+                Some("Choose Agree or Decline."),
+                StatusCode::BAD_REQUEST,
+            )
+        }
     };
     match state
         .store()
@@ -283,7 +307,13 @@ pub async fn decide(State(state): State<AppState>, PeerIp(peer): PeerIp, body: B
         r.headers_mut().insert(LOCATION, v);
     }
     if let Some(openid) = remember {
-        let cookie = format!("{OPENID_COOKIE}={openid}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly");
+        let mut list = vec![openid.clone()];
+        list.extend(known.into_iter().filter(|o| *o != openid));
+        list.truncate(REMEMBERED_OPENIDS);
+        let cookie = format!(
+            "{OPENID_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+            list.join(".")
+        );
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             r.headers_mut().insert(SET_COOKIE, v);
         }

@@ -30,6 +30,8 @@ pub struct SigningView<'a> {
     pub openid: Option<&'a str>,
     /// With no fixed openid: the value to prefill the `openid` input with.
     pub default_openid: Option<&'a str>,
+    /// Openids this browser used before, offered to pick from (`datalist#openid-known`).
+    pub known_openids: &'a [&'a str],
     /// Where the form POSTs, e.g. `"/global/papay/contracts/login"`.
     pub form_action: &'a str,
     /// Why the last submission was refused (e.g. a malformed openid), shown above the form.
@@ -67,9 +69,14 @@ pub fn signing_page(v: &SigningView) -> Markup {
             } @else {
                 div.field {
                     label for="openid" { "WeChat user (openid) who signs" }
-                    input #openid type="text" name="openid" value=[v.default_openid] required
+                    input #openid type="text" name="openid" value=[v.default_openid] list="openid-known" required
                         autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="openid-hint";
                     p.hint #openid-hint { "The merchant did not say which user signs; enter an openid." }
+                    datalist #openid-known {
+                        @for o in v.known_openids {
+                            option value=(o) {}
+                        }
+                    }
                 }
             }
             button #agree .btn .primary type="submit" name="decision" value="agree" { "Agree and sign" }

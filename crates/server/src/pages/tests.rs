@@ -29,6 +29,7 @@ fn signing(openid: Option<&'static str>) -> SigningView<'static> {
         default_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
         form_action: "/global/papay/contracts/login",
         error: None,
+        known_openids: &[],
     }
 }
 
@@ -91,7 +92,9 @@ fn signing_page_asks_for_the_openid_and_posts_one_form() {
         r#"<input type="hidden" name="os_session_id" value="20261127000000000000000000000000000000000000001">"#
     ));
     assert!(html.contains(r#"<label for="openid">"#));
-    assert!(html.contains(r#"id="openid" type="text" name="openid" value="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o" required"#));
+    assert!(html.contains(
+        r#"id="openid" type="text" name="openid" value="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o" list="openid-known" required"#
+    ));
     assert!(html.contains(r#"class="btn primary" id="agree" type="submit" name="decision" value="agree""#));
     assert!(html.contains(r#"class="btn secondary" id="decline" type="submit" name="decision" value="decline""#));
     assert!(html.contains("formnovalidate"), "declining must not require an openid");
@@ -131,7 +134,7 @@ fn signing_page_without_a_default_openid_leaves_the_input_empty() {
         ..signing(None)
     };
     let html = signing_page(&view).into_string();
-    assert!(html.contains(r#"id="openid" type="text" name="openid" required"#));
+    assert!(html.contains(r#"id="openid" type="text" name="openid" list="openid-known" required"#));
     assert!(html.contains("1 day once signed"));
     assert!(!html.contains("Account"));
 }

@@ -273,3 +273,51 @@ async fn the_app_session_page_takes_a_session_id() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn recent_openids_are_offered_to_pick() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let no_openid = |code: &str| PresignRequest {
+        openid: None,
+        return_url: None,
+        ..jsapi(code)
+    };
+    let url = c.presign_web(&no_openid("G8")).await.unwrap().show_code_url;
+    let token = url.split("os_session_id=").nth(1).unwrap();
+    let sign_url = format!("{}/global/papay/contracts/login?os_session_id={token}", app.base_url);
+    let page = reqwest::Client::new()
+        .get(&sign_url)
+        .header("cookie", "papay_openid=oB.oA.bad%20one.oB")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"value="oB""#), "the most recent is prefilled");
+    assert!(page.contains(r#"<option value="oA">"#) && page.contains(r#"<option value="oB">"#));
+    assert!(
+        !page.contains("bad one") && !page.contains("bad%20one"),
+        "invalid entries are dropped"
+    );
+
+    let r = no_redirects()
+        .post(format!("{}/global/papay/contracts/login", app.base_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", "papay_openid=oB.oA")
+        .body(form(&[
+            ("os_session_id", token),
+            ("decision", "agree"),
+            ("openid", "oA"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("papay_openid=oA.oB;"),
+        "most recent first, no repeats: {cookie}"
+    );
+}
