@@ -166,6 +166,44 @@ pub struct SigningKey<'a> {
     pub name: &'a str,
 }
 
+/// The `Wechatpay-*` values of one signed answer or notification (PROTOCOL.md §1.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub timestamp: String,
+    pub nonce: String,
+    pub signature: String,
+    /// `Wechatpay-Serial`: the certificate serial or public-key id of the key.
+    pub serial: String,
+}
+
+impl SigningKey<'_> {
+    /// Signs `body` at `timestamp` (Unix seconds) with a fresh nonce; with `probe`, the
+    /// signature is a deliberately invalid `WECHATPAY/SIGNTEST/` one (§1.4 signature probes).
+    pub fn sign(&self, timestamp: i64, body: &[u8], probe: bool) -> Result<Signature, papay_protocol::keys::KeyError> {
+        let timestamp = timestamp.to_string();
+        let nonce = papay_protocol::nonce::response_nonce();
+        let signature = if probe {
+            format!(
+                "{}{}",
+                papay_protocol::headers::SIGNATURE_PROBE_PREFIX,
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    papay_protocol::nonce::random_bytes::<192>()
+                )
+            )
+        } else {
+            let message = papay_protocol::signing::response_signing_string(&timestamp, &nonce, body);
+            self.key.private_key.sign_base64(&message)?
+        };
+        Ok(Signature {
+            timestamp,
+            nonce,
+            signature,
+            serial: self.name.to_string(),
+        })
+    }
+}
+
 impl Merchant {
     /// The API credential with this serial, compared case-insensitively (PROTOCOL.md §1.3.4).
     pub fn api_credential(&self, serial: &str) -> Option<&ApiCredential> {

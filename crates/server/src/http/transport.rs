@@ -14,7 +14,6 @@ use papay_protocol::headers::{
     JSON_CONTENT_TYPE, SIGNATURE_SCHEME, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE,
     WECHATPAY_SIGNATURE_TYPE, WECHATPAY_TIMESTAMP,
 };
-use papay_protocol::signing::response_signing_string;
 
 use super::auth::authenticate;
 use super::error::ApiError;
@@ -22,7 +21,6 @@ use super::lang::{with_lang, Lang};
 use super::AppState;
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::merchant::Merchant;
-use papay_protocol::nonce::random_bytes;
 
 /// Largest request body accepted on APIv3 routes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -131,18 +129,7 @@ async fn sign(
         tracing::error!(mchid = %merchant.mchid, "merchant has no platform key");
         return ApiError::System.into_response();
     };
-    let timestamp = state.clock().now().unix_timestamp().to_string();
-    let nonce = papay_protocol::nonce::response_nonce();
-    let message = response_signing_string(&timestamp, &nonce, &body);
-    let signed = if probe {
-        Ok(format!(
-            "WECHATPAY/SIGNTEST/{}",
-            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, random_bytes::<192>())
-        ))
-    } else {
-        key.key.private_key.sign_base64(&message)
-    };
-    let Ok(signature) = signed else {
+    let Ok(signed) = key.sign(state.clock().now().unix_timestamp(), &body, probe) else {
         tracing::error!(mchid = %merchant.mchid, "signing the answer failed");
         return ApiError::System.into_response();
     };
@@ -158,10 +145,10 @@ async fn sign(
             h.insert(HeaderName::from_static(name), v);
         }
     };
-    set(WECHATPAY_TIMESTAMP, &timestamp);
-    set(WECHATPAY_NONCE, &nonce);
-    set(WECHATPAY_SIGNATURE, &signature);
-    set(WECHATPAY_SERIAL, key.name);
+    set(WECHATPAY_TIMESTAMP, &signed.timestamp);
+    set(WECHATPAY_NONCE, &signed.nonce);
+    set(WECHATPAY_SIGNATURE, &signed.signature);
+    set(WECHATPAY_SERIAL, &signed.serial);
     set(WECHATPAY_SIGNATURE_TYPE, SIGNATURE_SCHEME);
     Response::from_parts(parts, Body::from(body))
 }

@@ -157,13 +157,11 @@ async fn attempt(
     };
     let send = |probe: bool| sender.send(&prepared.url, &prepared.body, key, &request_id, probe);
     let sent = match injected_fault(state, &prepared.merchant).await {
-        Some(f) if f.kind == FaultKind::Drop => sender::Sent {
-            outcome: AttemptOutcome::Dropped,
-            http_status: None,
-            latency: Duration::ZERO,
-            error: Some("not sent: dropped by an injected DROP fault".into()),
-            response_head: None,
-        },
+        Some(f) if f.kind == FaultKind::Drop => sender::Sent::unanswered(
+            AttemptOutcome::Dropped,
+            None,
+            "not sent: dropped by an injected DROP fault".into(),
+        ),
         Some(f) if f.kind == FaultKind::Duplicate => {
             let first = send(false).await;
             send(false).await;
@@ -203,13 +201,7 @@ async fn injected_fault(state: &AppState, merchant: &crate::domain::merchant::Me
 }
 
 fn failure(why: String) -> sender::Sent {
-    sender::Sent {
-        outcome: AttemptOutcome::Failed,
-        http_status: None,
-        latency: Duration::ZERO,
-        error: Some(why),
-        response_head: None,
-    }
+    sender::Sent::unanswered(AttemptOutcome::Failed, None, why)
 }
 
 fn record(

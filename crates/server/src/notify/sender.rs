@@ -8,7 +8,6 @@ use papay_protocol::headers::{
     SIGNATURE_SCHEME, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE, WECHATPAY_SIGNATURE_TYPE,
     WECHATPAY_TIMESTAMP,
 };
-use papay_protocol::signing::response_signing_string;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::config::NotifySettings;
@@ -39,14 +38,19 @@ pub struct Sent {
 }
 
 impl Sent {
-    fn failed(started: Instant, error: String) -> Self {
+    /// An attempt that got no answer: nothing was sent, or the request failed after `started`.
+    pub fn unanswered(outcome: AttemptOutcome, started: Option<Instant>, error: String) -> Self {
         Sent {
-            outcome: AttemptOutcome::Failed,
+            outcome,
             http_status: None,
-            latency: started.elapsed(),
+            latency: started.map_or(Duration::ZERO, |s| s.elapsed()),
             error: Some(error),
             response_head: None,
         }
+    }
+
+    fn failed(started: Instant, error: String) -> Self {
+        Sent::unanswered(AttemptOutcome::Failed, Some(started), error)
     }
 }
 
@@ -141,34 +145,18 @@ impl Sender {
                 );
             }
         }
-        let timestamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
-        let nonce = papay_protocol::nonce::response_nonce();
-        let signature = if probe {
-            format!(
-                "WECHATPAY/SIGNTEST/{}",
-                base64::Engine::encode(
-                    &base64::engine::general_purpose::STANDARD,
-                    papay_protocol::nonce::random_bytes::<192>()
-                )
-            )
-        } else {
-            match key
-                .key
-                .private_key
-                .sign_base64(&response_signing_string(&timestamp, &nonce, body.as_bytes()))
-            {
-                Ok(s) => s,
-                Err(e) => return Sent::failed(started, format!("signing failed: {e}")),
-            }
+        let signed = match key.sign(time::OffsetDateTime::now_utc().unix_timestamp(), body.as_bytes(), probe) {
+            Ok(s) => s,
+            Err(e) => return Sent::failed(started, format!("signing failed: {e}")),
         };
         let request = self
             .http
             .post(parsed)
             .header("content-type", "application/json")
-            .header(WECHATPAY_TIMESTAMP, &timestamp)
-            .header(WECHATPAY_NONCE, &nonce)
-            .header(WECHATPAY_SIGNATURE, &signature)
-            .header(WECHATPAY_SERIAL, key.name)
+            .header(WECHATPAY_TIMESTAMP, &signed.timestamp)
+            .header(WECHATPAY_NONCE, &signed.nonce)
+            .header(WECHATPAY_SIGNATURE, &signed.signature)
+            .header(WECHATPAY_SERIAL, &signed.serial)
             .header(WECHATPAY_SIGNATURE_TYPE, SIGNATURE_SCHEME)
             .header("request-id", request_id)
             .body(body.to_string());
