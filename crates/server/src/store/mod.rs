@@ -34,14 +34,6 @@ pub struct Transition {
     pub at: OffsetDateTime,
 }
 
-/// A notification a state change queued for the merchant (delivered by the notification worker).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueuedNotification {
-    pub id: String,
-    pub event_type: String,
-    pub created_at: OffsetDateTime,
-}
-
 /// A notification a worker claimed to send.
 #[derive(Debug, Clone)]
 pub struct ClaimedNotification {
@@ -224,9 +216,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// A contract's history, oldest first.
     async fn transitions(&self, contract_id: &ContractId) -> Result<Vec<Transition>, StoreError>;
-
-    /// The notifications a contract's changes queued, oldest first.
-    async fn notifications(&self, contract_id: &ContractId) -> Result<Vec<QueuedNotification>, StoreError>;
 
     /// Claims up to `limit` due notifications for `lease` (real time), oldest due first; none of
     /// a paused merchant.

@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ErrorBody;
 use super::views::ContractDetail;
-use super::{list_limit, merchant_in_path, Body, Caller, ControlError, Seg, DEFAULT_LIMIT};
+use super::{list_limit, merchant_in_path, Body, Caller, ControlError, Seg, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::domain::contract::{Contract, ContractState, TerminationMode};
 use crate::domain::ids::PlanId;
 use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 use crate::http::AppState;
-use crate::store::ContractFilter;
+use crate::store::{ContractFilter, NotificationFilter};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ContractList {
@@ -86,7 +86,13 @@ async fn detail(state: &AppState, c: &Contract) -> Result<Json<ContractDetail>, 
         .await?
         .ok_or(ControlError::ContractNotFound)?;
     let history = state.store().transitions(&c.contract_id).await?;
-    let queued = state.store().notifications(&c.contract_id).await?;
+    let filter = NotificationFilter {
+        contract_id: Some(c.contract_id.clone()),
+        limit: MAX_LIMIT,
+        ..NotificationFilter::default()
+    };
+    let mut queued = state.store().notifications_of(&c.mchid, &filter).await?;
+    queued.reverse();
     Ok(Json(ContractDetail::new(
         c,
         &history,

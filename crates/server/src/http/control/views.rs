@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::domain::contract::{Change, Contract, Event};
 use crate::http::contracts::contract_json;
-use crate::store::{QueuedNotification, Transition};
+use crate::store::{NotificationRecord, Transition};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
@@ -93,8 +93,8 @@ pub struct NotificationView {
 }
 
 impl ContractDetail {
-    /// `now` is the merchant's time; `history` and `queued` may be empty in lists.
-    pub fn new(c: &Contract, history: &[Transition], queued: &[QueuedNotification], now: OffsetDateTime) -> Self {
+    /// `now` is the merchant's time; `history` and `queued` (oldest first) may be empty in lists.
+    pub fn new(c: &Contract, history: &[Transition], queued: &[NotificationRecord], now: OffsetDateTime) -> Self {
         let c = c.clone().observed(now);
         ContractDetail {
             mchid: c.mchid.to_string(),

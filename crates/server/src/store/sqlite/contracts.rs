@@ -13,7 +13,7 @@ use crate::domain::ids::{AppId, Mchid, PlanId};
 use crate::domain::values::{
     ClientIp, ContractId, DisplayName, NotifyUrl, OpenId, OutContractCode, ReturnUrl, SessionToken, TerminationNote,
 };
-use crate::store::{ContractFilter, QueuedNotification, SessionLookup, StoreError, Transition};
+use crate::store::{ContractFilter, SessionLookup, StoreError, Transition};
 
 const COLUMNS: &str = "contract_id, mchid, sub_mchid, appid, sp_appid, sub_appid, plan_id, out_contract_code, \
     user_display_name, openid, success_notify_url, state, channel, session_token, session_expires_at, return_url, \
@@ -403,22 +403,6 @@ pub async fn transitions(pool: &SqlitePool, id: &ContractId) -> Result<Vec<Trans
                     .transpose()?,
                 to: state(&r.get::<String, _>("to_state"))?,
                 at: ts(r.get("at"))?,
-            })
-        })
-        .collect()
-}
-
-pub async fn notifications(pool: &SqlitePool, id: &ContractId) -> Result<Vec<QueuedNotification>, StoreError> {
-    sqlx::query("SELECT id, event_type, created_at FROM notification_outbox WHERE contract_id = ? ORDER BY rowid")
-        .bind(id.as_str())
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(QueuedNotification {
-                id: r.get("id"),
-                event_type: r.get("event_type"),
-                created_at: ts(r.get("created_at"))?,
             })
         })
         .collect()

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use super::{
     Attempt, ClaimedNotification, ContractFilter, Deleted, NotificationFilter, NotificationRecord, Origin,
-    QueuedNotification, SessionLookup, Store, StoreError, Transition,
+    SessionLookup, Store, StoreError, Transition,
 };
 use crate::domain::clock::VirtualClock;
 use crate::domain::contract::{Change, UserAction};
@@ -412,10 +412,6 @@ impl Store for SqliteStore {
 
     async fn transitions(&self, contract_id: &ContractId) -> Result<Vec<Transition>, StoreError> {
         contracts::transitions(&self.pool, contract_id).await
-    }
-
-    async fn notifications(&self, contract_id: &ContractId) -> Result<Vec<QueuedNotification>, StoreError> {
-        contracts::notifications(&self.pool, contract_id).await
     }
 
     async fn set_clock(&self, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError> {
