@@ -67,8 +67,8 @@ pub enum EventType {
 impl EventType {
     fn wire(self) -> &'static str {
         match self {
-            EventType::Sign => "PAPAY.SIGN",
-            EventType::Terminate => "PAPAY.TERMINATE",
+            EventType::Sign => papay_protocol::notifications::EVENT_SIGN,
+            EventType::Terminate => papay_protocol::notifications::EVENT_TERMINATE,
         }
     }
 }

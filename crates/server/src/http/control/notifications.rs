@@ -3,6 +3,7 @@
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
+use papay_protocol::notifications::{EVENT_SIGN, EVENT_TERMINATE};
 use papay_protocol::time_format::rfc3339_beijing;
 use serde::Serialize;
 
@@ -95,7 +96,7 @@ fn filter(query: Option<&str>) -> Result<NotificationFilter, ControlError> {
         match k.as_ref() {
             "contract_id" => f.contract_id = Some(ContractId::parse("contract_id", &v)?),
             "event_type" => match v.as_ref() {
-                "PAPAY.SIGN" | "PAPAY.TERMINATE" => f.event_type = Some(v.into_owned()),
+                EVENT_SIGN | EVENT_TERMINATE => f.event_type = Some(v.into_owned()),
                 other => {
                     return Err(ControlError::Param(format!(
                         "event_type {other:?} is not PAPAY.SIGN or PAPAY.TERMINATE"

@@ -1,6 +1,7 @@
 //! Contract use-cases on SQLite. Write transactions start with `BEGIN IMMEDIATE`, so a
 //! read-then-write never deadlocks against another writer; uniqueness is the database's job.
 
+use papay_protocol::notifications::{EVENT_SIGN, EVENT_TERMINATE};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
@@ -105,8 +106,8 @@ async fn record_effect(
 ) -> Result<(), StoreError> {
     let event_type = match effect {
         Effect::None => return Ok(()),
-        Effect::NotifySigned => "PAPAY.SIGN",
-        Effect::NotifyTerminated => "PAPAY.TERMINATE",
+        Effect::NotifySigned => EVENT_SIGN,
+        Effect::NotifyTerminated => EVENT_TERMINATE,
     };
     super::notifications::enqueue(
         conn,

@@ -203,6 +203,15 @@ async fn write_plan(conn: &mut SqliteConnection, p: &Plan) -> Result<(), StoreEr
     Ok(())
 }
 
+/// A time as stored where sub-second precision matters: Unix milliseconds.
+fn ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_ms(v: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 fn corrupt(what: &str, owner: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what} of {owner}: {e}"))
 }

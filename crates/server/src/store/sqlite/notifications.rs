@@ -5,6 +5,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
+use super::{from_ms, ms};
 use crate::domain::contract::Contract;
 use crate::domain::ids::Mchid;
 use crate::domain::notification::{AttemptOutcome, DeliveryStatus};
@@ -22,14 +23,6 @@ fn due_real(due: &str) -> String {
           WHEN {due} <= m.clock_anchor_virtual_ms THEN m.clock_anchor_real_ms
           ELSE NULL END)"
     )
-}
-
-pub fn ms(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn from_ms(v: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Queues a notification for `contract`'s event at merchant time `at`, due at once.

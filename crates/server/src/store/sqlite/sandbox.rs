@@ -4,22 +4,15 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
+use super::{from_ms, ms};
 use crate::domain::clock::VirtualClock;
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::Mchid;
 use crate::domain::merchant::SandboxState;
 use crate::store::{Deleted, StoreError};
 
-fn from_ms(ms: i64) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map_err(|e| e.to_string())
-}
-
-fn to_ms(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
 /// The sandbox columns of a `merchants` row (see `SqliteStore::merchant`).
-pub fn state(row: &SqliteRow) -> Result<SandboxState, String> {
+pub fn state(row: &SqliteRow) -> Result<SandboxState, StoreError> {
     let real: Option<i64> = row.get("clock_anchor_real_ms");
     let virt: Option<i64> = row.get("clock_anchor_virtual_ms");
     let speed: Option<f64> = row.get("clock_speed");
@@ -46,8 +39,8 @@ pub async fn set_clock(
     let done = sqlx::query(
         "UPDATE merchants SET clock_anchor_real_ms = ?, clock_anchor_virtual_ms = ?, clock_speed = ? WHERE mchid = ?",
     )
-    .bind(clock.map(|c| to_ms(c.anchor_real)))
-    .bind(clock.map(|c| to_ms(c.anchor_virtual)))
+    .bind(clock.map(|c| ms(c.anchor_real)))
+    .bind(clock.map(|c| ms(c.anchor_virtual)))
     .bind(clock.map(|c| c.speed))
     .bind(mchid.as_str())
     .execute(&mut *conn)
