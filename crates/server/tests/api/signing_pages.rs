@@ -11,6 +11,30 @@ fn form(pairs: &[(&str, &str)]) -> String {
         .finish()
 }
 
+/// The user's decision, posted as the signing page's form does (redirects not followed).
+async fn decide(app: &TestApp, fields: &[(&str, &str)], cookie: Option<&str>) -> reqwest::Response {
+    let mut req = no_redirects()
+        .post(format!("{}/global/papay/contracts/login", app.base_url))
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    req.body(form(fields)).send().await.unwrap()
+}
+
+/// A page's HTML as a browser holding `cookie` gets it.
+async fn page_with_cookie(url: &str, cookie: &str) -> String {
+    reqwest::Client::new()
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -48,13 +72,7 @@ async fn opening_the_sign_url_moves_notsign_to_signing_and_agreeing_signs() {
 
     let token = sign_url.split("os_session_id=").nth(1).unwrap();
     let fields = [("os_session_id", token), ("decision", "agree")];
-    let r = no_redirects()
-        .post(format!("{}/global/papay/contracts/login", app.base_url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&fields))
-        .send()
-        .await
-        .unwrap();
+    let r = decide(&app, &fields, None).await;
     assert_eq!(r.status(), 303);
     assert_eq!(
         r.headers()["location"].to_str().unwrap(),
@@ -90,17 +108,16 @@ async fn a_typed_openid_is_checked_and_remembered() {
     let post = |openid: &'static str| {
         let (app, token) = (&app, token.clone());
         async move {
-            no_redirects()
-                .post(format!("{}/global/papay/contracts/login", app.base_url))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(form(&[
+            decide(
+                app,
+                &[
                     ("os_session_id", token.as_str()),
                     ("decision", "agree"),
                     ("openid", openid),
-                ]))
-                .send()
-                .await
-                .unwrap()
+                ],
+                None,
+            )
+            .await
         }
     };
     let r = post("").await;
@@ -131,15 +148,7 @@ async fn a_typed_openid_is_checked_and_remembered() {
         .await
         .unwrap()
         .sign_url;
-    let page = reqwest::Client::new()
-        .get(&sign_url)
-        .header("cookie", "other=1; papay_openid=oTyped123")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_with_cookie(&sign_url, "other=1; papay_openid=oTyped123").await;
     assert!(page.contains("value=\"oTyped123\""), "prefilled");
 }
 
@@ -159,17 +168,12 @@ async fn the_browsers_address_is_the_users_ip() {
             .unwrap()
             .sign_url;
         let token = sign_url.split("os_session_id=").nth(1).unwrap();
-        no_redirects()
-            .post(format!("{}/global/papay/contracts/login", app.base_url))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[
-                ("os_session_id", token),
-                ("decision", "agree"),
-                ("openid", "oTester"),
-            ]))
-            .send()
-            .await
-            .unwrap();
+        decide(
+            &app,
+            &[("os_session_id", token), ("decision", "agree"), ("openid", "oTester")],
+            None,
+        )
+        .await;
         assert_eq!(state(&app, code).await, expected, "{ip}");
         let outcome = reqwest::get(&sign_url).await.unwrap().text().await.unwrap();
         assert!(outcome.contains(&format!("data-state=\"{expected}\"")));
@@ -211,13 +215,7 @@ async fn dead_links_answer_410_or_404_with_a_page() {
         assert_eq!(r.status(), 410, "{url}");
         assert!(r.text().await.unwrap().contains("data-kind=\"expired\""));
     }
-    let r = no_redirects()
-        .post(format!("{}/global/papay/contracts/login", app.base_url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("os_session_id", token), ("decision", "agree")]))
-        .send()
-        .await
-        .unwrap();
+    let r = decide(&app, &[("os_session_id", token), ("decision", "agree")], None).await;
     assert_eq!(r.status(), 410);
 
     for path in [
@@ -286,15 +284,7 @@ async fn recent_openids_are_offered_to_pick() {
     let url = c.presign_web(&no_openid("G8")).await.unwrap().show_code_url;
     let token = url.split("os_session_id=").nth(1).unwrap();
     let sign_url = format!("{}/global/papay/contracts/login?os_session_id={token}", app.base_url);
-    let page = reqwest::Client::new()
-        .get(&sign_url)
-        .header("cookie", "papay_openid=oB.oA.bad%20one.oB")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_with_cookie(&sign_url, "papay_openid=oB.oA.bad%20one.oB").await;
     assert!(page.contains(r#"value="oB""#), "the most recent is prefilled");
     assert!(page.contains(r#"<option value="oA">"#) && page.contains(r#"<option value="oB">"#));
     assert!(
@@ -302,18 +292,12 @@ async fn recent_openids_are_offered_to_pick() {
         "invalid entries are dropped"
     );
 
-    let r = no_redirects()
-        .post(format!("{}/global/papay/contracts/login", app.base_url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("cookie", "papay_openid=oB.oA")
-        .body(form(&[
-            ("os_session_id", token),
-            ("decision", "agree"),
-            ("openid", "oA"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+    let r = decide(
+        &app,
+        &[("os_session_id", token), ("decision", "agree"), ("openid", "oA")],
+        Some("papay_openid=oB.oA"),
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let cookie = r.headers()["set-cookie"].to_str().unwrap();
     assert!(
