@@ -27,6 +27,15 @@ pub fn v2_beijing(t: OffsetDateTime) -> String {
     t.format(&fmt).unwrap_or_default()
 }
 
+/// Parses `yyyy-MM-dd HH:mm:ss` as Beijing time (the inverse of [`v2_beijing`]); anything
+/// else, including surrounding whitespace or fractional seconds, is `None`.
+pub fn parse_v2_beijing(s: &str) -> Option<OffsetDateTime> {
+    let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::PrimitiveDateTime::parse(s, &fmt)
+        .ok()
+        .map(|t| t.assume_offset(BEIJING))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +60,22 @@ mod tests {
             assert_eq!(rfc3339_beijing(t), "2021-11-20T13:29:35+08:00");
         }
         assert!(parse_rfc3339("2021-11-20 13:29:35").is_none());
+    }
+
+    #[test]
+    fn parses_v2_times_as_beijing() {
+        let t = parse_v2_beijing("2021-09-21 16:51:00").unwrap_or_else(|| panic!("parse"));
+        assert_eq!(t, datetime!(2021-09-21 08:51:00 UTC));
+        assert_eq!(t.offset(), BEIJING);
+        assert_eq!(v2_beijing(t), "2021-09-21 16:51:00");
+        for bad in [
+            "",
+            "2021-09-21T16:51:00",
+            "2021-09-21 16:51",
+            " 2021-09-21 16:51:00",
+            "2021-02-30 00:00:00",
+        ] {
+            assert!(parse_v2_beijing(bad).is_none(), "{bad:?}");
+        }
     }
 }

@@ -18,7 +18,10 @@
 //!   refuses DTDs (so no XXE and no entity expansion), nesting, duplicates and
 //!   oversize input instead of guessing what the sender meant.
 //!
-//! [`papay`] builds on both: the typed, validated papay requests, the response
+//! [`query`] is the third codec: the strict percent-decoding of the
+//! h5entrustweb query string (and the matching encoder for clients).
+//!
+//! [`papay`] builds on them: the typed, validated papay requests, the response
 //! and notification bodies, and the merchant's acknowledgement.
 //!
 //! All three speak [`Params`], an ordered list of `(name, value)` pairs that
@@ -26,6 +29,7 @@
 //! over the values the merchant actually sent.
 
 pub mod papay;
+pub mod query;
 pub mod sign;
 pub mod xml;
 
