@@ -299,9 +299,38 @@ pub struct Session {
     pub user_client_ip: Option<ClientIp>,
 }
 
+/// Which WeChat Pay API made a contract; decides the wire form of its answers and notifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// Global APIv3 (JSON, RSA signatures, encrypted notifications).
+    V3,
+    /// Domestic APIv2 `h5entrustweb` (XML, `sign` with the merchant's v2 key).
+    V2(V2Terms),
+}
+
+/// What a v2 signing request fixed for the contract's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct V2Terms {
+    /// `request_serial` of the (latest) signing request, echoed in queries and notifications.
+    pub request_serial: i64,
+    /// The algorithm the signing request's `sign` verified with; notifications use it (§5.5).
+    pub sign_type: papay_protocol::v2::sign::SignType,
+}
+
+impl Api {
+    /// The name stored and shown by the control API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Api::V3 => "V3",
+            Api::V2(_) => "V2",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contract {
     pub contract_id: ContractId,
+    pub api: Api,
     /// The calling merchant (the institution in Institutional mode).
     pub mchid: Mchid,
     pub party: Party,
@@ -490,6 +519,7 @@ mod tests {
         let at = time::macros::datetime!(2026-11-27 10:00:00 UTC);
         Contract {
             contract_id: ContractId::from_stored("20261127000000000001".into()),
+            api: Api::V3,
             mchid: Mchid::parse("1900000100").unwrap(),
             party: Party::Common {
                 appid: AppId::parse("wx8a3e6b0c5d2f4e71").unwrap(),

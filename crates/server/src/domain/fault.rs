@@ -1,7 +1,7 @@
 //! Injected faults (test-control API): the next N calls of an endpoint by a merchant answer
 //! as WeChat Pay does when it misbehaves, so merchants can test their retry and verify paths.
 
-/// An APIv3 operation a fault can target, by the path's last segment (`*`: any).
+/// An API operation a fault can target, by the path's last segment (`*`: any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultEndpoint {
     Any,
@@ -14,12 +14,18 @@ pub enum FaultEndpoint {
     QueryContractByCode,
     TerminateContract,
     Certificates,
+    /// APIv2 `h5entrustweb` (direct and partner).
+    V2H5EntrustWeb,
+    /// APIv2 `querycontract` (direct and partner).
+    V2QueryContract,
+    /// APIv2 `deletecontract` (direct and partner).
+    V2DeleteContract,
     /// papay's own deliveries of notifications to the merchant (not matched by `*`).
     Notifications,
 }
 
 impl FaultEndpoint {
-    pub const ALL: [FaultEndpoint; 11] = [
+    pub const ALL: [FaultEndpoint; 14] = [
         FaultEndpoint::Any,
         FaultEndpoint::MiniProgramPresign,
         FaultEndpoint::H5Presign,
@@ -30,6 +36,9 @@ impl FaultEndpoint {
         FaultEndpoint::QueryContractByCode,
         FaultEndpoint::TerminateContract,
         FaultEndpoint::Certificates,
+        FaultEndpoint::V2H5EntrustWeb,
+        FaultEndpoint::V2QueryContract,
+        FaultEndpoint::V2DeleteContract,
         FaultEndpoint::Notifications,
     ];
 
@@ -45,12 +54,23 @@ impl FaultEndpoint {
             FaultEndpoint::QueryContractByCode => "query-contract-by-code",
             FaultEndpoint::TerminateContract => "terminate-contract",
             FaultEndpoint::Certificates => "certificates",
+            FaultEndpoint::V2H5EntrustWeb => "h5entrustweb",
+            FaultEndpoint::V2QueryContract => "querycontract",
+            FaultEndpoint::V2DeleteContract => "deletecontract",
             FaultEndpoint::Notifications => "notifications",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
+    /// Whether this is one of the domestic APIv2 operations.
+    pub fn is_v2(self) -> bool {
+        matches!(
+            self,
+            FaultEndpoint::V2H5EntrustWeb | FaultEndpoint::V2QueryContract | FaultEndpoint::V2DeleteContract
+        )
     }
 }
 
@@ -93,11 +113,13 @@ impl FaultKind {
     }
 
     /// Whether this kind of fault makes sense on `endpoint`: answers can fail or be late,
-    /// deliveries can be dropped, doubled or late; both can carry a probe signature.
+    /// deliveries can be dropped, doubled or late; APIv3 answers and deliveries can carry a
+    /// probe signature (APIv2 has no such probe).
     pub fn applies_to(self, endpoint: FaultEndpoint) -> bool {
         let delivery = endpoint == FaultEndpoint::Notifications;
         match self {
-            FaultKind::Latency | FaultKind::SignTest => true,
+            FaultKind::Latency => true,
+            FaultKind::SignTest => !endpoint.is_v2(),
             FaultKind::SystemError | FaultKind::RateLimited => !delivery,
             FaultKind::Drop | FaultKind::Duplicate => delivery,
         }
@@ -140,5 +162,7 @@ mod tests {
         assert!(!FaultKind::Drop.applies_to(FaultEndpoint::Any));
         assert!(!FaultKind::SystemError.applies_to(FaultEndpoint::Notifications));
         assert!(FaultKind::SignTest.applies_to(FaultEndpoint::Notifications));
+        assert!(!FaultKind::SignTest.applies_to(FaultEndpoint::V2QueryContract));
+        assert!(FaultKind::SystemError.applies_to(FaultEndpoint::V2H5EntrustWeb));
     }
 }

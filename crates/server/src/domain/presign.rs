@@ -3,7 +3,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::contract::{Channel, Contract, ContractState, Party, Session};
+use super::contract::{Api, Channel, Contract, ContractState, Party, Session};
 use super::error::ContractError;
 use super::ids::{AppId, PlanId};
 use super::merchant::{Merchant, Plan};
@@ -14,6 +14,7 @@ use super::values::{
 /// A pre-sign request, parsed: every field already valid on its own.
 #[derive(Debug, Clone)]
 pub struct PresignRequest {
+    pub api: Api,
     pub channel: Channel,
     pub party: Party,
     pub plan_id: PlanId,
@@ -127,6 +128,7 @@ pub fn new_contract(merchant: &Merchant, req: PresignRequest, now: OffsetDateTim
     let expires_at = session_expiry(req.channel, req.expired_time, now)?;
     Ok(Contract {
         contract_id: ContractId::generate(now),
+        api: req.api,
         mchid: merchant.mchid.clone(),
         party: req.party,
         plan_id: req.plan_id,

@@ -78,7 +78,16 @@ string_newtype!(
 
 impl OutContractCode {
     pub fn parse(field: &'static str, s: &str) -> Result<Self, FieldError> {
-        bounded(field, s, 1, 32)?;
+        Self::parse_within(field, s, 32)
+    }
+
+    /// A v2 `contract_code`: the same charset, up to 128 characters (§5.2).
+    pub fn parse_v2(field: &'static str, s: &str) -> Result<Self, FieldError> {
+        Self::parse_within(field, s, 128)
+    }
+
+    fn parse_within(field: &'static str, s: &str, max: usize) -> Result<Self, FieldError> {
+        bounded(field, s, 1, max)?;
         if !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(FieldError::new(field, "must contain only digits and letters"));
         }
@@ -89,6 +98,12 @@ impl OutContractCode {
 impl DisplayName {
     pub fn parse(field: &'static str, s: &str) -> Result<Self, FieldError> {
         bounded(field, s, 1, 32)?;
+        Ok(DisplayName(s.to_string()))
+    }
+
+    /// A v2 `contract_display_account`: up to 128 characters, no 4-byte UTF-8 (§5.2).
+    pub fn parse_v2(field: &'static str, s: &str) -> Result<Self, FieldError> {
+        bounded(field, s, 1, 128)?;
         Ok(DisplayName(s.to_string()))
     }
 }
@@ -105,10 +120,26 @@ impl OpenId {
 
 impl NotifyUrl {
     pub fn parse(field: &'static str, s: &str) -> Result<Self, FieldError> {
-        bounded(field, s, 1, 256)?;
         let Some(rest) = s.strip_prefix("https://") else {
+            bounded(field, s, 1, 256)?;
             return Err(FieldError::new(field, "must start with https://"));
         };
+        Self::checked(field, s, rest)
+    }
+
+    /// A v2 `notify_url`, where `http://` is allowed too (§5.2, §6).
+    pub fn parse_v2(field: &'static str, s: &str) -> Result<Self, FieldError> {
+        match s.strip_prefix("http://").or_else(|| s.strip_prefix("https://")) {
+            Some(rest) => Self::checked(field, s, rest),
+            None => {
+                bounded(field, s, 1, 256)?;
+                Err(FieldError::new(field, "must start with http:// or https://"))
+            }
+        }
+    }
+
+    fn checked(field: &'static str, s: &str, rest: &str) -> Result<Self, FieldError> {
+        bounded(field, s, 1, 256)?;
         if s.contains('?') {
             return Err(FieldError::new(field, "must not carry query parameters"));
         }
@@ -133,6 +164,12 @@ impl ReturnUrl {
 impl TerminationNote {
     pub fn parse(field: &'static str, s: &str) -> Result<Self, FieldError> {
         bounded(field, s, 1, 256)?;
+        Ok(TerminationNote(s.to_string()))
+    }
+
+    /// A v2 `contract_termination_remark`: up to 512 characters (§5.4).
+    pub fn parse_v2(field: &'static str, s: &str) -> Result<Self, FieldError> {
+        bounded(field, s, 1, 512)?;
         Ok(TerminationNote(s.to_string()))
     }
 }
@@ -257,6 +294,15 @@ mod tests {
             "must not carry query parameters"
         );
         assert!(NotifyUrl::parse("u", "https://").is_err());
+        assert!(NotifyUrl::parse_v2("u", "http://m.example/n").is_ok());
+        assert!(NotifyUrl::parse_v2("u", "https://m.example/n").is_ok());
+        assert!(NotifyUrl::parse_v2("u", "http://m.example/n?a=1").is_err());
+        assert!(NotifyUrl::parse_v2("u", "ftp://m.example/n").is_err());
+        assert!(OutContractCode::parse_v2("c", &"1".repeat(128)).is_ok());
+        assert!(OutContractCode::parse_v2("c", &"1".repeat(129)).is_err());
+        assert!(DisplayName::parse_v2("d", &"张".repeat(128)).is_ok());
+        assert!(TerminationNote::parse_v2("r", &"x".repeat(512)).is_ok());
+        assert!(TerminationNote::parse_v2("r", &"x".repeat(513)).is_err());
         assert!(ClientIp::parse("ip", "119.145.83.6").is_ok());
         assert!(ClientIp::parse("ip", "::1").is_ok());
         assert!(ClientIp::parse("ip", "1.2.3").is_err());

@@ -13,7 +13,7 @@ use super::auth::Authenticated;
 use super::error::ApiError;
 use super::input::Input;
 use super::{links, AppState};
-use crate::domain::contract::{Channel, Contract, Party, TerminationMode};
+use crate::domain::contract::{Api, Channel, Contract, Party, TerminationMode};
 use crate::domain::error::ContractError;
 use crate::domain::ids::{AppId, Mchid, PlanId};
 use crate::domain::merchant::Merchant;
@@ -126,6 +126,7 @@ fn presign_request(channel: Channel, input: &Input, caller: &Mchid) -> Result<Pr
         }
     };
     Ok(PresignRequest {
+        api: Api::V3,
         channel,
         party,
         plan_id,

@@ -9,11 +9,20 @@ pub const SHOW_CODE_PATH: &str = "/global/papay/contracts/sessions/show_code";
 /// The stand-in for `WXOpenBusinessView` / the signing mini program, for a `session_id`.
 pub const OPEN_PATH: &str = "/papay/open";
 
+/// The APIv2 `redirect_url` (h5entrustweb): WeChat's `readentrustwebtemplate` stand-in, which
+/// forwards to the signing page.
+pub const V2_REDIRECT_PATH: &str = "/papay/readentrustwebtemplate";
+
 /// Query parameters a session token may travel in.
 const TOKEN_PARAMS: [&str; 3] = ["os_session_id", "sessionId", "session_id"];
 
 pub fn sign_url(base: &str, token: &str) -> String {
     format!("{base}{SIGN_PATH}?os_session_id={token}")
+}
+
+/// The h5entrustweb `redirect_url`, shaped like WeChat's (`type=index`, `session_id`, `#/redirect`).
+pub fn v2_redirect_url(base: &str, token: &str) -> String {
+    format!("{base}{V2_REDIRECT_PATH}?type=index&session_id={token}#/redirect")
 }
 
 pub fn show_code_url(base: &str, token: &str) -> String {
@@ -57,6 +66,7 @@ mod tests {
             sign_url(base, t),
             show_code_url(base, t),
             open_url(base, t),
+            v2_redirect_url(base, t),
             t.to_string(),
             format!(" {t}\n"),
             format!("{}#wechat_redirect", sign_url("https://sandbox.example", t)),

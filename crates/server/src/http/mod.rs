@@ -13,6 +13,7 @@ mod pages;
 mod replay;
 pub mod request_id;
 mod transport;
+pub(crate) mod v2;
 
 use std::sync::Arc;
 
@@ -136,6 +137,8 @@ pub fn router(state: AppState) -> Router {
         .merge(apiv3)
         .route("/healthz", get(healthz))
         .merge(control::routes())
+        .merge(v2::routes())
+        .route(links::V2_REDIRECT_PATH, get(pages::v2_redirect))
         .route(links::SIGN_PATH, get(pages::sign_page).post(pages::decide))
         .route(links::SHOW_CODE_PATH, get(pages::show_code))
         .route(links::OPEN_PATH, get(pages::open))

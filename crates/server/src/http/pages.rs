@@ -372,3 +372,16 @@ pub async fn open(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
     }
     r
 }
+
+/// `GET /papay/readentrustwebtemplate?type=index&session_id=…`: an h5entrustweb `redirect_url`
+/// (APIv2) forwards to the signing page of its session, where the user decides as for APIv3.
+pub async fn v2_redirect(RawQuery(query): RawQuery) -> Response {
+    let Some(token) = query_value(query.as_deref(), &["session_id"]).filter(|t| links::is_token(t)) else {
+        return notice(Notice::NotFound);
+    };
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&links::sign_url("", &token)) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}

@@ -99,7 +99,7 @@ fn fault_endpoint(path: &str) -> Option<FaultEndpoint> {
         "certificates" => FaultEndpoint::Certificates,
         "terminate" => FaultEndpoint::TerminateContract,
         _ => {
-            if let Some(e) = FaultEndpoint::parse(last).filter(|e| *e != FaultEndpoint::Any) {
+            if let Some(e) = FaultEndpoint::parse(last).filter(|e| *e != FaultEndpoint::Any && !e.is_v2()) {
                 e
             } else if path.contains("/papay/contracts/out-contract-code/") {
                 FaultEndpoint::QueryContractByCode

@@ -1,6 +1,7 @@
-//! What a notification says and where it goes: the §3.3 resource built from the contract,
-//! sealed with the merchant's APIv3 key into the §3.2 envelope once, then sent unchanged on
-//! every attempt (only the signature headers are fresh).
+//! What a notification says and where it goes: for APIv3 the §3.3 resource built from the
+//! contract, sealed with the merchant's APIv3 key into the §3.2 envelope; for APIv2 the §5.5
+//! XML signed with the merchant's v2 key. The body is fixed at the first attempt and sent
+//! unchanged on every attempt (only APIv3's signature headers are fresh).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,11 +10,15 @@ use papay_protocol::contracts::Identity;
 use papay_protocol::notifications::{
     seal, Notification, PapayEvent, EVENT_SIGN, EVENT_TERMINATE, RESOURCE_TYPE, SUMMARY_SIGN, SUMMARY_TERMINATE,
 };
-use papay_protocol::time_format::rfc3339_beijing;
+use papay_protocol::time_format::{rfc3339_beijing, v2_beijing};
+use papay_protocol::v2::papay::{notification, with_sign, ChangeType};
+use papay_protocol::v2::xml;
 
-use crate::domain::contract::{Contract, Party};
+use crate::domain::contract::{Api, Contract, Party};
 use crate::domain::merchant::Merchant;
+use crate::domain::notification::Schedule;
 use crate::domain::values::ContractId;
+use crate::http::v2::view::v2_contract;
 use crate::http::AppState;
 use crate::store::{ClaimedNotification, StoreError};
 
@@ -93,11 +98,32 @@ async fn prepare_one(state: &AppState, n: &ClaimedNotification, contract: &Contr
             })?,
         other => return Err(Unsendable::Because(format!("unknown event type {other}"))),
     };
-    let body = match &n.body {
-        Some(body) => body.clone(),
-        None => envelope(&merchant, n, contract)?,
+    let body = match (&n.body, n.schedule) {
+        (Some(body), _) => body.clone(),
+        (None, Schedule::V3) => envelope(&merchant, n, contract)?,
+        (None, Schedule::V2) => v2_body(&merchant, n, contract)?,
     };
     Ok(Prepared { merchant, url, body })
+}
+
+/// The §5.5 XML of an APIv2 contract's notification, signed with the merchant's v2 key by the
+/// algorithm its signing request used.
+fn v2_body(merchant: &Merchant, n: &ClaimedNotification, c: &Contract) -> Result<String, Unsendable> {
+    let key = merchant
+        .v2_key
+        .as_ref()
+        .ok_or_else(|| Unsendable::Because("the merchant has no v2 API key to sign with".into()))?;
+    let Api::V2(terms) = c.api else {
+        return Err(Unsendable::Because("the contract was not made through APIv2".into()));
+    };
+    let view = v2_contract(c).ok_or_else(|| Unsendable::Because("the contract was never signed".into()))?;
+    let (change, at) = if n.event_type == EVENT_TERMINATE {
+        (ChangeType::Delete, c.terminated_time)
+    } else {
+        (ChangeType::Add, c.signed_time)
+    };
+    let params = notification(&view, change, &v2_beijing(at.unwrap_or(c.created_at)));
+    Ok(xml::write(&with_sign(params, key.expose(), terms.sign_type)))
 }
 
 /// The §3.3 resource of `event_type` for `contract`.

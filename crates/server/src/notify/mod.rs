@@ -13,10 +13,11 @@ use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
-use crate::domain::notification::{after_attempt, AttemptOutcome};
+use crate::domain::notification::{after_attempt, AttemptOutcome, Schedule};
 use crate::http::AppState;
 use crate::store::{Attempt, ClaimedNotification};
 
+use sender::Wire;
 pub use sender::{Sender, SenderError};
 
 /// How long a claim holds: well over the attempt timeout, so a live worker never loses one.
@@ -146,16 +147,22 @@ async fn attempt(
         }
     };
     let request_id = format!("{}-0", papay_protocol::nonce::upper_hex::<20>());
-    let Some(key) = prepared.merchant.signing_key(None) else {
-        return Some(record(
-            state,
-            &n,
-            Some(&prepared.merchant),
-            prepared.url,
-            failure("the merchant has no platform key".into()),
-        ));
+    let key = match n.schedule {
+        Schedule::V2 => None,
+        Schedule::V3 => match prepared.merchant.signing_key(None) {
+            Some(key) => Some(key),
+            None => {
+                let why = failure("the merchant has no platform key".into());
+                return Some(record(state, &n, Some(&prepared.merchant), prepared.url, why));
+            }
+        },
     };
-    let send = |probe: bool| sender.send(&prepared.url, &prepared.body, key, &request_id, probe);
+    // APIv2 has no probe signature: a SIGNTEST fault sends a v2 notification as it is.
+    let wire = |probe: bool| match key {
+        Some(key) => Wire::V3 { key, probe },
+        None => Wire::V2,
+    };
+    let send = |probe: bool| sender.send(&prepared.url, &prepared.body, wire(probe), &request_id);
     let sent = match injected_fault(state, &prepared.merchant).await {
         Some(f) if f.kind == FaultKind::Drop => sender::Sent::unanswered(
             AttemptOutcome::Dropped,
@@ -212,7 +219,7 @@ fn record(
     sent: sender::Sent,
 ) -> Attempt {
     let real = state.clock().now();
-    let (status, next) = after_attempt(n.attempts + 1, sent.outcome);
+    let (status, next) = after_attempt(n.schedule, n.attempts + 1, sent.outcome);
     Attempt {
         notification_id: n.id.clone(),
         at: real,

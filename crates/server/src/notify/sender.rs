@@ -1,5 +1,6 @@
-//! One delivery attempt over HTTP: a fresh signature on the fixed body, a bounded wait, no
-//! redirects, a bounded read of the answer. Which addresses may be reached is config.
+//! One delivery attempt over HTTP: a fresh signature on the fixed body (APIv3) or the body as
+//! signed once (APIv2), a bounded wait, no redirects, a bounded read of the answer. Which
+//! addresses may be reached is config.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use papay_protocol::headers::{
     SIGNATURE_SCHEME, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE, WECHATPAY_SIGNATURE_TYPE,
     WECHATPAY_TIMESTAMP,
 };
+use papay_protocol::v2::papay::{parse_ack, Ack};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::config::NotifySettings;
@@ -93,6 +95,17 @@ impl Resolve for PublicOnly {
     }
 }
 
+/// How a notification travels, by its contract's API.
+#[derive(Debug, Clone, Copy)]
+pub enum Wire<'a> {
+    /// JSON, signed now with `key` in `Wechatpay-*` headers; `probe` sends a
+    /// `WECHATPAY/SIGNTEST/` signature. Any 2xx acknowledges (§3.4).
+    V3 { key: SigningKey<'a>, probe: bool },
+    /// XML carrying its own `sign`; acknowledged only by a 2xx whose body's `return_code` is
+    /// `SUCCESS` (§5.5).
+    V2,
+}
+
 pub struct Sender {
     http: reqwest::Client,
     allow_private: bool,
@@ -125,8 +138,8 @@ impl Sender {
         })
     }
 
-    /// POSTs `body` to `url`, signed now with `key`; `probe` sends a `WECHATPAY/SIGNTEST/` one.
-    pub async fn send(&self, url: &str, body: &str, key: SigningKey<'_>, request_id: &str, probe: bool) -> Sent {
+    /// POSTs `body` to `url` in the form `wire` says.
+    pub async fn send(&self, url: &str, body: &str, wire: Wire<'_>, request_id: &str) -> Sent {
         let started = Instant::now();
         let parsed = match reqwest::Url::parse(url) {
             Ok(u) => u,
@@ -145,37 +158,36 @@ impl Sender {
                 );
             }
         }
-        let signed = match key.sign(time::OffsetDateTime::now_utc().unix_timestamp(), body.as_bytes(), probe) {
-            Ok(s) => s,
-            Err(e) => return Sent::failed(started, format!("signing failed: {e}")),
-        };
-        let request = self
-            .http
-            .post(parsed)
-            .header("content-type", "application/json")
-            .header(WECHATPAY_TIMESTAMP, &signed.timestamp)
-            .header(WECHATPAY_NONCE, &signed.nonce)
-            .header(WECHATPAY_SIGNATURE, &signed.signature)
-            .header(WECHATPAY_SERIAL, &signed.serial)
-            .header(WECHATPAY_SIGNATURE_TYPE, SIGNATURE_SCHEME)
-            .header("request-id", request_id)
-            .body(body.to_string());
+        let request = self.http.post(parsed).header("request-id", request_id);
+        let request = match wire {
+            Wire::V3 { key, probe } => {
+                let signed = match key.sign(time::OffsetDateTime::now_utc().unix_timestamp(), body.as_bytes(), probe) {
+                    Ok(s) => s,
+                    Err(e) => return Sent::failed(started, format!("signing failed: {e}")),
+                };
+                request
+                    .header("content-type", "application/json")
+                    .header(WECHATPAY_TIMESTAMP, &signed.timestamp)
+                    .header(WECHATPAY_NONCE, &signed.nonce)
+                    .header(WECHATPAY_SIGNATURE, &signed.signature)
+                    .header(WECHATPAY_SERIAL, &signed.serial)
+                    .header(WECHATPAY_SIGNATURE_TYPE, SIGNATURE_SCHEME)
+            }
+            Wire::V2 => request.header("content-type", "text/xml"),
+        }
+        .body(body.to_string());
         let mut response = match request.send().await {
             Ok(r) => r,
             Err(e) => return Sent::failed(started, describe(&e)),
         };
         let status = response.status().as_u16();
-        let mut head = Vec::new();
-        let mut read = 0usize;
+        let mut answer = Vec::new();
         let mut error = None;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    read += chunk.len();
-                    if head.len() < HEAD_BYTES {
-                        head.extend_from_slice(&chunk[..chunk.len().min(HEAD_BYTES - head.len())]);
-                    }
-                    if read >= MAX_READ {
+                    answer.extend_from_slice(&chunk[..chunk.len().min(MAX_READ - answer.len())]);
+                    if answer.len() >= MAX_READ {
                         break;
                     }
                 }
@@ -186,13 +198,22 @@ impl Sender {
                 }
             }
         }
-        let outcome = AttemptOutcome::of_status(status);
+        let mut outcome = AttemptOutcome::of_status(status);
+        if outcome == AttemptOutcome::Failed {
+            error = error.or_else(|| Some(format!("answered HTTP {status}")));
+        } else if let Wire::V2 = wire {
+            if let Ack::NotAcknowledged(why) = parse_ack(&answer) {
+                outcome = AttemptOutcome::Failed;
+                error = Some(format!("not acknowledged: {why}"));
+            }
+        }
+        let head = &answer[..answer.len().min(HEAD_BYTES)];
         Sent {
             outcome,
             http_status: Some(status),
             latency: started.elapsed(),
-            error: error.or_else(|| (outcome == AttemptOutcome::Failed).then(|| format!("answered HTTP {status}"))),
-            response_head: (!head.is_empty()).then(|| String::from_utf8_lossy(&head).into_owned()),
+            error,
+            response_head: (!head.is_empty()).then(|| String::from_utf8_lossy(head).into_owned()),
         }
     }
 }

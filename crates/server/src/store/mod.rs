@@ -13,7 +13,7 @@ use crate::domain::contract::{Change, Contract, ContractState, Refusal, Terminat
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::{Mchid, PlanId};
 use crate::domain::merchant::{Merchant, Plan};
-use crate::domain::notification::{AttemptOutcome, DeliveryStatus};
+use crate::domain::notification::{AttemptOutcome, DeliveryStatus, Schedule};
 use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 
 /// A signing link's session as the store knows it.
@@ -48,6 +48,8 @@ pub struct ClaimedNotification {
     pub attempts: u32,
     /// Merchant time the retry offsets count from.
     pub schedule_base: OffsetDateTime,
+    /// The retry schedule (and wire form) of the contract's API.
+    pub schedule: Schedule,
 }
 
 /// One delivery attempt to record, and where it leaves the notification.

@@ -73,7 +73,7 @@ pub async fn add(
     })?;
     if !kind.applies_to(endpoint) {
         return Err(ControlError::Param(format!(
-            "a {} fault does not apply to {} (notifications take DROP, DUPLICATE, LATENCY, SIGNTEST; API endpoints SYSTEMERROR, RATE_LIMITED, LATENCY, SIGNTEST)",
+            "a {} fault does not apply to {} (notifications take DROP, DUPLICATE, LATENCY, SIGNTEST; APIv3 endpoints SYSTEMERROR, RATE_LIMITED, LATENCY, SIGNTEST; APIv2 endpoints SYSTEMERROR, RATE_LIMITED, LATENCY)",
             kind.as_str(),
             endpoint.as_str()
         )));

@@ -6,9 +6,11 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
+use papay_protocol::v2::sign::SignType;
+
 use crate::domain::contract::{
-    transition, Change, Channel, Contract, ContractState, Effect, Event, Party, Refusal, Session, SignFailure,
-    TerminationMode, UserAction,
+    transition, Api, Change, Channel, Contract, ContractState, Effect, Event, Party, Refusal, Session, SignFailure,
+    TerminationMode, UserAction, V2Terms,
 };
 use crate::domain::ids::{AppId, Mchid, PlanId};
 use crate::domain::values::{
@@ -18,7 +20,8 @@ use crate::store::{ContractFilter, SessionLookup, StoreError, Transition};
 
 const COLUMNS: &str = "contract_id, mchid, sub_mchid, appid, sp_appid, sub_appid, plan_id, out_contract_code, \
     user_display_name, openid, success_notify_url, state, channel, session_token, session_expires_at, return_url, \
-    return_appid, user_client_ip, created_at, signed_time, expired_time, terminated_time, termination_mode, termination_note";
+    return_appid, user_client_ip, created_at, signed_time, expired_time, terminated_time, termination_mode, termination_note, \
+    api, request_serial, sign_type";
 
 fn corrupt(id: &str, what: &str) -> StoreError {
     StoreError::Corrupt(format!("contract {id}: {what}"))
@@ -53,7 +56,20 @@ fn read(row: &SqliteRow) -> Result<Contract, StoreError> {
         }
     };
     let text = |col: &str| row.get::<Option<String>, _>(col);
+    let api = match row.get::<String, _>("api").as_str() {
+        "V3" => Api::V3,
+        "V2" => Api::V2(V2Terms {
+            request_serial: row
+                .get::<Option<i64>, _>("request_serial")
+                .ok_or_else(|| corrupt(&id, "request_serial"))?,
+            sign_type: text("sign_type")
+                .and_then(|t| SignType::parse(&t))
+                .ok_or_else(|| corrupt(&id, "sign_type"))?,
+        }),
+        _ => return Err(corrupt(&id, "api")),
+    };
     Ok(Contract {
+        api,
         mchid: mchid(row.get("mchid"), "mchid")?,
         party,
         plan_id: PlanId::new(row.get("plan_id")).map_err(|_| corrupt(&id, "plan_id"))?,
@@ -80,6 +96,14 @@ fn read(row: &SqliteRow) -> Result<Contract, StoreError> {
         termination_note: text("termination_note").map(TerminationNote::from_stored),
         contract_id: ContractId::from_stored(id),
     })
+}
+
+/// The `api`, `request_serial` and `sign_type` columns.
+fn api_columns(api: Api) -> (&'static str, Option<i64>, Option<&'static str>) {
+    match api {
+        Api::V3 => ("V3", None, None),
+        Api::V2(t) => ("V2", Some(t.request_serial), Some(t.sign_type.as_str())),
+    }
 }
 
 fn party_columns(p: &Party) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
@@ -121,6 +145,7 @@ async fn record_effect(
 
 pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract, Refusal>, StoreError> {
     let (sub_mchid, appid, sp_appid, sub_appid) = party_columns(&c.party);
+    let (api, request_serial, sign_type) = api_columns(c.api);
     // The states from which the state machine allows a renewal; one upsert statement renews
     // only those, so concurrent pre-signs of one code cannot both create a contract.
     let renewable: Vec<&str> = ContractState::ALL
@@ -133,7 +158,7 @@ pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract,
     let now = c.created_at.unix_timestamp();
     let sql = format!(
         "INSERT INTO contracts ({COLUMNS}, updated_at, last_event)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, ?, 'PRESIGN')
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, ?, ?, ?, ?, 'PRESIGN')
          ON CONFLICT (mchid, sub_mchid, plan_id, out_contract_code) DO UPDATE SET
             appid = excluded.appid, sp_appid = excluded.sp_appid, sub_appid = excluded.sub_appid,
             user_display_name = excluded.user_display_name, openid = excluded.openid,
@@ -141,6 +166,7 @@ pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract,
             session_token = excluded.session_token, session_expires_at = excluded.session_expires_at,
             return_url = excluded.return_url, return_appid = excluded.return_appid,
             user_client_ip = excluded.user_client_ip, updated_at = excluded.updated_at,
+            api = excluded.api, request_serial = excluded.request_serial, sign_type = excluded.sign_type,
             last_event = 'PRESIGN_RENEWED'
          WHERE contracts.state IN ({placeholders})
          RETURNING contract_id, created_at"
@@ -165,6 +191,9 @@ pub async fn presign(pool: &SqlitePool, c: &Contract) -> Result<Result<Contract,
         .bind(s.return_appid.as_ref().map(|a| a.as_str()))
         .bind(s.user_client_ip.as_ref().map(|i| i.as_str()))
         .bind(now)
+        .bind(api)
+        .bind(request_serial)
+        .bind(sign_type)
         .bind(now);
     for state in &renewable {
         q = q.bind(*state);

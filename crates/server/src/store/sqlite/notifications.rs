@@ -6,9 +6,9 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use super::{from_ms, ms};
-use crate::domain::contract::Contract;
+use crate::domain::contract::{Api, Contract};
 use crate::domain::ids::Mchid;
-use crate::domain::notification::{AttemptOutcome, DeliveryStatus};
+use crate::domain::notification::{AttemptOutcome, DeliveryStatus, Schedule};
 use crate::domain::values::ContractId;
 use crate::store::{Attempt, ClaimedNotification, NotificationFilter, NotificationRecord, StoreError};
 
@@ -35,8 +35,8 @@ pub async fn enqueue(
 ) -> Result<(), StoreError> {
     sqlx::query(&format!(
         "INSERT INTO notification_outbox
-            (id, contract_id, event_type, created_at, mchid, schedule_base_ms, due_virtual_ms, due_real_ms)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6, {} FROM merchants m WHERE m.mchid = ?5",
+            (id, contract_id, event_type, created_at, mchid, schedule_base_ms, due_virtual_ms, due_real_ms, api)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6, {}, ?7 FROM merchants m WHERE m.mchid = ?5",
         due_real("?6")
     ))
     .bind(id)
@@ -45,13 +45,24 @@ pub async fn enqueue(
     .bind(at.unix_timestamp())
     .bind(contract.mchid.as_str())
     .bind(ms(at))
+    .bind(schedule_of(contract).as_str())
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
+/// A notification follows the retry schedule of the API its contract speaks.
+fn schedule_of(contract: &Contract) -> Schedule {
+    match contract.api {
+        Api::V3 => Schedule::V3,
+        Api::V2(_) => Schedule::V2,
+    }
+}
+
 fn claimed(r: &SqliteRow) -> Result<ClaimedNotification, StoreError> {
+    let api: String = r.get("api");
     Ok(ClaimedNotification {
+        schedule: Schedule::parse(&api).ok_or_else(|| StoreError::Corrupt(format!("outbox api {api}")))?,
         id: r.get("id"),
         contract_id: ContractId::from_stored(r.get("contract_id")),
         mchid: Mchid::parse(r.get("mchid")).map_err(|e| StoreError::Corrupt(format!("outbox mchid: {e}")))?,
@@ -78,7 +89,7 @@ pub async fn claim(
             WHERE o.status = 'PENDING' AND o.due_real_ms <= ?2
               AND (o.lease_until_ms IS NULL OR o.lease_until_ms < ?2) AND m.notifications_paused = 0
             ORDER BY o.due_real_ms LIMIT ?4)
-         RETURNING id, contract_id, mchid, event_type, created_at, body, attempts, schedule_base_ms",
+         RETURNING id, contract_id, mchid, event_type, created_at, body, attempts, schedule_base_ms, api",
     )
     .bind(owner)
     .bind(ms(now_real))
