@@ -5,11 +5,15 @@
 //! it cannot verify against a platform certificate or public key it holds, downloads and
 //! decrypts platform certificates, and verifies and decrypts notifications for a merchant's
 //! receiver.
+//!
+//! [`v2`] is the separate client for the domestic APIv2 papay APIs (h5entrustweb,
+//! querycontract, deletecontract and their XML notifications).
 
 mod client;
 mod contracts;
 mod error;
 mod notifications;
+pub mod v2;
 mod verifier;
 
 pub use client::{Client, ClientBuilder, PreparedRequest, VerifiedResponse};
