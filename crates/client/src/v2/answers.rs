@@ -137,28 +137,24 @@ enum BusinessError {
 }
 
 /// `return_code` / `result_code`: `Ok` only when both are `SUCCESS`.
-fn check_return(what: &str, p: &Params, kind: BusinessError) -> Result<(), Error> {
-    let f = Fields::new("", p);
+fn check_return(what: &'static str, p: &Params, kind: BusinessError) -> Result<(), Error> {
+    let f = Fields::new(what, p);
     let text = |k: &str| p.get(k).unwrap_or_default().to_owned();
-    let code = |field: &str| -> Result<bool, Error> {
-        match f.optional(field) {
-            Some("SUCCESS") => Ok(true),
-            Some("FAIL") => Ok(false),
-            Some(other) => Err(Error::Decode(format!(
-                "{what}: `{field}` is `{}`, expected SUCCESS or FAIL",
-                shown(other)
-            ))),
-            None => Err(Error::Decode(format!("{what}: `{field}` is missing"))),
+    let succeeded = |field: &str| -> Result<bool, Error> {
+        match f.required(field)? {
+            "SUCCESS" => Ok(true),
+            "FAIL" => Ok(false),
+            other => Err(f.error(field, format_args!("is `{}`, expected SUCCESS or FAIL", shown(other)))),
         }
     };
-    if !code("return_code")? {
+    if !succeeded("return_code")? {
         return Err(Error::V2Return {
             return_msg: text("return_msg"),
         });
     }
-    if !code("result_code")? {
+    if !succeeded("result_code")? {
         return Err(match kind {
-            // Fall back to err_code in case a server sends the generic v2 fields.
+            // Falls back to err_code in case a server sends the generic v2 fields.
             BusinessError::ResultMsg => Error::V2Business {
                 err_code: f
                     .optional("result_msg")
