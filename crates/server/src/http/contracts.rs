@@ -226,10 +226,11 @@ fn asked_party(input: &Input, merchant: &Merchant, location: &str) -> Result<Par
     Ok(asked)
 }
 
-/// The contract if it is the caller's and the identity matches; otherwise CONTRACT_NOT_EXIST.
+/// The contract if it is the caller's APIv3 one and the identity matches; otherwise
+/// CONTRACT_NOT_EXIST (APIv2 contracts live behind the v2 APIs).
 fn visible(contract: Option<Contract>, asked: &Party) -> Result<Contract, ApiError> {
     contract
-        .filter(|c| c.party.admits(asked))
+        .filter(|c| c.api == Api::V3 && c.party.admits(asked))
         .ok_or(ApiError::ContractNotExist)
 }
 

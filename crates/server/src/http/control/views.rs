@@ -1,18 +1,51 @@
 //! The control API's answers: a session as the simulated user sees it, and a contract with
-//! its history. Contracts appear exactly as the Global query API shows them.
+//! its history. Contracts appear exactly as the Global query API shows them, whichever API
+//! made them (`api` says which).
 
 use papay_protocol::time_format::rfc3339_beijing;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::domain::contract::{Change, Contract, Event};
+use crate::domain::contract::{Api, Change, Contract, Event};
 use crate::http::contracts::contract_json;
 use crate::store::{NotificationRecord, Transition};
+
+/// Which API made a contract, and what a v2 signing request fixed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApiView {
+    /// `V3` (Global JSON API) or `V2` (domestic `h5entrustweb`).
+    pub api: &'static str,
+    /// v2 only: `request_serial` of the signing request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_serial: Option<i64>,
+    /// v2 only: the algorithm the signing request's `sign` used, which signs its notifications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_type: Option<&'static str>,
+}
+
+impl ApiView {
+    fn of(c: &Contract) -> Self {
+        match c.api {
+            Api::V3 => ApiView {
+                api: "V3",
+                request_serial: None,
+                sign_type: None,
+            },
+            Api::V2(t) => ApiView {
+                api: "V2",
+                request_serial: Some(t.request_serial),
+                sign_type: Some(t.sign_type.as_str()),
+            },
+        }
+    }
+}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub session_id: String,
     pub mchid: String,
+    #[serde(flatten)]
+    pub api: ApiView,
     pub channel: &'static str,
     /// Whether the user can still act on it.
     pub live: bool,
@@ -49,6 +82,7 @@ impl SessionView {
         SessionView {
             session_id: c.session.token.to_string(),
             mchid: c.mchid.to_string(),
+            api: ApiView::of(&c),
             channel: c.session.channel.as_str(),
             live: !replaced && c.session_live(now),
             replaced,
@@ -73,6 +107,8 @@ pub struct TransitionView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ContractDetail {
     pub mchid: String,
+    #[serde(flatten)]
+    pub api: ApiView,
     pub channel: &'static str,
     pub session_id: String,
     pub session_expires_at: String,
@@ -98,6 +134,7 @@ impl ContractDetail {
         let c = c.clone().observed(now);
         ContractDetail {
             mchid: c.mchid.to_string(),
+            api: ApiView::of(&c),
             channel: c.session.channel.as_str(),
             session_id: c.session.token.to_string(),
             session_expires_at: rfc3339_beijing(c.session.expires_at),
