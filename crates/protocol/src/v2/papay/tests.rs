@@ -642,3 +642,52 @@ fn acknowledgements() {
         assert!(matches!(got, Ack::NotAcknowledged(reason) if !reason.is_empty()));
     }
 }
+
+mod never_panic {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Parameter lists mixing the real names with arbitrary values (and some arbitrary names).
+    fn params() -> impl Strategy<Value = Params> {
+        let name = prop::sample::select(vec![
+            "appid",
+            "mch_id",
+            "sub_mch_id",
+            "sub_appid",
+            "plan_id",
+            "contract_code",
+            "contract_id",
+            "request_serial",
+            "contract_display_account",
+            "notify_url",
+            "version",
+            "sign_type",
+            "sign",
+            "timestamp",
+            "clientip",
+            "return_appid",
+            "contract_termination_remark",
+            "x",
+        ]);
+        let value = prop::string::string_regex("(.|[0-9]{1,20}|-?[0-9]{19,21}|https?://[a-z.]{0,9}/?.{0,5}|1\\.0){0,1}")
+            .expect("regex");
+        prop::collection::vec((name, value), 0..24).prop_map(|v| v.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn typed_requests_never_panic(p in params()) {
+            for variant in [Variant::Direct, Variant::Partner] {
+                if let Ok(r) = H5EntrustWeb::parse(&p, variant) {
+                    let _ = r.check_timestamp(r.timestamp);
+                }
+                let _ = QueryContract::parse(&p, variant);
+                let _ = DeleteContract::parse(&p, variant);
+            }
+            let _ = sign::verify(&p, KEY, None);
+        }
+    }
+}

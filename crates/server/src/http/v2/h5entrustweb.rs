@@ -93,9 +93,11 @@ async fn presign(state: &AppState, method: &Method, raw: Option<&str>, variant: 
         FaultEndpoint::V2H5EntrustWeb,
     )
     .await?;
-    let now = merchant.now(state.clock().now());
-    req.check_timestamp(now.unix_timestamp())
+    // The merchant's server stamps requests with real time, whatever its sandbox clock says.
+    let real = state.clock().now();
+    req.check_timestamp(real.unix_timestamp())
         .map_err(|e| V2Error::Param(e.to_string()))?;
+    let now = merchant.now(real);
     let party = party(&req.appid, req.sub_merchant.as_ref(), &req.mch_id)?;
     check_party(&merchant, &party).map_err(refused)?;
     let plan_id = plan_id(&req.plan_id, &req.mch_id)?;
