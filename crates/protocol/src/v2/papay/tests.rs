@@ -670,8 +670,9 @@ mod never_panic {
             "contract_termination_remark",
             "x",
         ]);
-        let value = prop::string::string_regex("(.|[0-9]{1,20}|-?[0-9]{19,21}|https?://[a-z.]{0,9}/?.{0,5}|1\\.0){0,1}")
-            .expect("regex");
+        let value =
+            prop::string::string_regex("(.|[0-9]{1,20}|-?[0-9]{19,21}|https?://[a-z.]{0,9}/?.{0,5}|1\\.0){0,1}")
+                .expect("regex");
         prop::collection::vec((name, value), 0..24).prop_map(|v| v.into_iter().collect())
     }
 

@@ -8,10 +8,11 @@ use axum::http::Method;
 use axum::response::Response;
 use papay_protocol::v2::papay::{
     deletecontract_success, querycontract_success, with_sign, ContractSelector, DeleteContract, QueryContract,
-    SubMerchant, Variant,
+    SubMerchant, V2ParamError, Variant,
 };
 use papay_protocol::v2::sign::{sign_type_param, SignType};
 use papay_protocol::v2::Params;
+use std::sync::Arc;
 
 use super::h5entrustweb::{party, plan_id, refused};
 use super::view::v2_contract;
@@ -94,14 +95,29 @@ fn signed(
     Ok(with_sign(build(&view), key.expose(), SignType::Md5))
 }
 
-async fn query(state: &AppState, method: &Method, body: Body, variant: Variant) -> Result<Params, V2Error> {
+/// The request a POST API's signed XML body carries, and the merchant it authenticated.
+async fn authenticated<R>(
+    state: &AppState,
+    method: &Method,
+    body: Body,
+    parse: impl FnOnce(&Params) -> Result<R, V2ParamError>,
+    mch_id: impl FnOnce(&R) -> &str,
+    endpoint: FaultEndpoint,
+) -> Result<(R, Arc<Merchant>), V2Error> {
     let params = read_xml(method, body).await?;
-    let req = QueryContract::parse(&params, variant).map_err(|e| V2Error::Param(e.to_string()))?;
-    let (merchant, _) = authenticate(
+    let req = parse(&params).map_err(|e| V2Error::Param(e.to_string()))?;
+    let (merchant, _) = authenticate(state, &params, mch_id(&req), Some(sign_type(&params)?), endpoint).await?;
+    Ok((req, merchant))
+}
+
+async fn query(state: &AppState, method: &Method, body: Body, variant: Variant) -> Result<Params, V2Error> {
+    let parse = |p: &Params| QueryContract::parse(p, variant);
+    let (req, merchant) = authenticated(
         state,
-        &params,
-        &req.mch_id,
-        Some(sign_type(&params)?),
+        method,
+        body,
+        parse,
+        |r| &r.mch_id,
         FaultEndpoint::V2QueryContract,
     )
     .await?;
@@ -111,13 +127,13 @@ async fn query(state: &AppState, method: &Method, body: Body, variant: Variant) 
 }
 
 async fn delete(state: &AppState, method: &Method, body: Body, variant: Variant) -> Result<Params, V2Error> {
-    let params = read_xml(method, body).await?;
-    let req = DeleteContract::parse(&params, variant).map_err(|e| V2Error::Param(e.to_string()))?;
-    let (merchant, _) = authenticate(
+    let parse = |p: &Params| DeleteContract::parse(p, variant);
+    let (req, merchant) = authenticated(
         state,
-        &params,
-        &req.mch_id,
-        Some(sign_type(&params)?),
+        method,
+        body,
+        parse,
+        |r| &r.mch_id,
         FaultEndpoint::V2DeleteContract,
     )
     .await?;
