@@ -393,15 +393,17 @@ async fn v2_direct_hmac_sha256_flow_from_h5entrustweb_to_deletecontract() {
     })
     .await;
 
-    // Terminated once: a second deletecontract is refused, and nothing more is sent.
-    assert!(c
+    // Terminated once: a second deletecontract finds nothing to terminate (the §2.8 DECISION,
+    // shared with v2), and nothing more is sent.
+    let again = c
         .delete_contract(&DeleteContractRequest::new(
             APPID,
             ContractSelector::ContractId(id.clone()),
             remark,
         ))
         .await
-        .is_err());
+        .unwrap_err();
+    assert_business(again, "CONTRACT_NOT_EXIST");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(receiver.received().len(), 2);
     eprintln!("v2 flow took {:?}", started.elapsed());
