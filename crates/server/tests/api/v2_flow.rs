@@ -768,3 +768,62 @@ async fn v2_a_declined_signing_is_not_notified_and_does_not_exist() {
         .await;
     assert_eq!(list["notifications"], json!([]));
 }
+
+#[tokio::test]
+async fn v2_redirect_url_signing_page_form_signs_as_a_browser_would() {
+    let (app, receiver) = spawn_with_receiver().await;
+    receiver.set_default(200, ack_success());
+    let c = v2(&app);
+    let code = "V2FORM1";
+    let redirect = c.h5entrustweb(&h5(&receiver, code, 31)).await.unwrap();
+    let token = session_of_redirect(&redirect);
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let location = browser.get(&redirect).send().await.unwrap().headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let sign_url = format!("{}{location}", app.base_url);
+
+    // The h5entrustweb request names no openid: the page asks for one.
+    let html = browser.get(&sign_url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(r#"id="openid""#), "an openid input");
+    assert!(html.contains(r#"id="agree""#));
+    assert!(!html.contains(r#"id="openid-fixed""#));
+
+    let form = reqwest::Url::parse_with_params(
+        "http://form.invalid/",
+        &[
+            ("os_session_id", token.as_str()),
+            ("decision", "agree"),
+            ("openid", OPENID),
+        ],
+    )
+    .unwrap()
+    .query()
+    .unwrap()
+    .to_string();
+    let decided = browser
+        .post(format!("{}/global/papay/contracts/login", app.base_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 303);
+    assert_eq!(decided.headers()["location"].to_str().unwrap(), location);
+    let outcome = browser.get(&sign_url).send().await.unwrap().text().await.unwrap();
+    assert!(
+        outcome.contains(r#"<section id="outcome" data-state="SIGNED">"#),
+        "{outcome}"
+    );
+
+    let q = c.query_contract(&by_code(code)).await.unwrap();
+    assert_eq!((q.contract_state, q.openid.as_str()), (ContractState::Signed, OPENID));
+    assert!(outcome.contains(&q.contract_id));
+    let got = receiver.wait_for(1, WAIT).await;
+    let n = verified(&c, &got[0], SignType::HmacSha256);
+    assert_eq!((n.contract_id, n.openid.as_str()), (q.contract_id, OPENID));
+}
