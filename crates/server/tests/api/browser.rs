@@ -186,3 +186,64 @@ async fn a_replaced_link_shows_the_replaced_notice_with_410() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn v2_redirect_url_lands_on_the_signing_page_and_a_typed_openid_signs() {
+    use papay_client::v2::{ContractState, H5EntrustWebRequest, QueryContractRequest, V2ApiKey, V2Client};
+
+    with_browser(|b| async move {
+        let app = spawn_app().await;
+        let v2 = V2Client::new(
+            &app.base_url,
+            MCHID,
+            V2ApiKey::parse("192006250b4c09247ec02edce69f6a2d").unwrap(),
+        )
+        .unwrap();
+        let req = H5EntrustWebRequest::new(
+            APPID,
+            PLAN.to_string(),
+            "BROWSERV2",
+            4242,
+            "微信代扣 BROWSERV2",
+            "https://yoursite.com/papay/v2notify",
+            "127.0.0.1",
+        );
+        let redirect = v2.h5entrustweb(&req).await.unwrap();
+        let token = redirect
+            .split_once("session_id=")
+            .unwrap()
+            .1
+            .split(['&', '#'])
+            .next()
+            .unwrap()
+            .to_string();
+        let sign_url = format!("{}/global/papay/contracts/login?os_session_id={token}", app.base_url);
+
+        b.open(&redirect).await;
+        let card = b.text("main").await;
+        for shown in ["Test Store", MCHID, "Monthly membership", "微信代扣 BROWSERV2"] {
+            assert!(card.contains(shown), "{shown:?} not on the signing page:\n{card}");
+        }
+        // The 303 keeps the redirect_url's fragment.
+        assert!(b.current_url().await.starts_with(&sign_url));
+        b.type_into("#openid", "oV2Browser_0123456789abcdefg").await;
+        b.screenshot("v2-signing.png").await;
+        b.click("#agree").await;
+        assert_eq!(b.attr("#outcome", "data-state").await, "SIGNED");
+        b.screenshot("v2-signed.png").await;
+
+        let q = v2
+            .query_contract(&QueryContractRequest::by_plan_and_code(
+                APPID,
+                PLAN.to_string(),
+                "BROWSERV2",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(q.contract_state, ContractState::Signed);
+        assert_eq!(q.openid, "oV2Browser_0123456789abcdefg");
+        assert_eq!(q.request_serial, 4242);
+        assert_eq!(b.text("#contract-id").await, q.contract_id);
+    })
+    .await;
+}
