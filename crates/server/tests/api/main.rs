@@ -21,3 +21,4 @@ mod openssl_keys;
 mod receiver;
 mod signing_pages;
 mod transport;
+mod v2_api;
