@@ -486,6 +486,9 @@ async fn v2_errors_table() {
         g("h5_foreign_plan", H5, h5q(&with(&h, "plan_id", &OTHER_PLAN.to_string())), ResultMsg("NO_AUTH")),
         g("h5_unknown_plan", H5, h5q(&with(&h, "plan_id", "99999")), ResultMsg("NO_AUTH")),
         g("h5_code_already_signed", H5, h5q(&h5_base("V2SIGNED1")), ResultMsg("INVALID_REQUEST")),
+        g("h5_code_already_terminated", H5, h5q(&h5_base("V2TERM1")), ResultMsg("INVALID_REQUEST")),
+        g("h5_query_string_over_8_kib", H5, h5q(&with(&h, "deviceid", &"d".repeat(9 * 1024))), Return("PARAM_ERROR: ")),
+        g("h5_more_than_64_parameters", H5, h5q(&(0..64).fold(h.clone(), |p, i| with(&p, &format!("x{i}"), "1"))), Return("PARAM_ERROR: ")),
         // partner h5entrustweb.
         p("partner_h5_post_method", H5_PARTNER, h5q(&ph), Return("REQUIRE_GET_METHOD")),
         g("partner_h5_missing_sub_mch_id", H5_PARTNER, h5q(&h), Return("PARAM_ERROR: ")),
@@ -497,6 +500,7 @@ async fn v2_errors_table() {
 
         // querycontract / deletecontract: method and XML ⇒ return_code=FAIL.
         g("query_get_method", QUERY, String::new(), Return("REQUIRE_POST_METHOD")),
+        Row { name: "query_put_method", method: "PUT", path: QUERY, query: None, body: Some(xml_md5(&by_id(&signed))), expect: Return("REQUIRE_POST_METHOD") },
         g("partner_query_get_method", QUERY_PARTNER, String::new(), Return("REQUIRE_POST_METHOD")),
         g("delete_get_method", DELETE, String::new(), Return("REQUIRE_POST_METHOD")),
         g("partner_delete_get_method", DELETE_PARTNER, String::new(), Return("REQUIRE_POST_METHOD")),
@@ -1246,4 +1250,30 @@ async fn v2_injected_faults() {
     assert_eq!(a.get("result_code"), Some("SUCCESS"), "{}", a.body);
     let a = post(&app, DELETE, delete_body).await;
     assert_eq!(a.get("result_code"), Some("SUCCESS"), "{}", a.body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The merchant's virtual clock
+// ---------------------------------------------------------------------------------------------
+
+/// APIv3 checks a request's timestamp against real time, whatever the merchant's virtual
+/// clock says (control_clock_faults.rs); an h5entrustweb `timestamp` is the merchant's real
+/// "now" too, so it must stay acceptable when the merchant's clock is moved ahead.
+#[tokio::test]
+#[ignore = "server bug: h5entrustweb checks `timestamp` against the merchant's virtual clock (h5entrustweb.rs presign: merchant.now(..)), APIv3 against real time"]
+async fn v2_h5entrustweb_timestamp_is_real_time_under_a_virtual_clock() {
+    let app = spawn_app().await;
+    let (status, clock) = app
+        .control(
+            "POST",
+            &format!("/sandbox/v1/merchants/{MCHID}/clock/advance"),
+            Some(json!({"by": "2h"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{clock}");
+    // APIv3 still accepts real-time requests.
+    app.client().presign_jsapi(&jsapi("CLOCK3")).await.unwrap();
+    // So must v2.
+    let redirect = v2_client(&app).h5entrustweb(&h5_request("CLOCK2", 4001)).await;
+    assert!(redirect.is_ok(), "{redirect:?}");
 }
