@@ -22,3 +22,4 @@ mod receiver;
 mod signing_pages;
 mod transport;
 mod v2_flow;
+mod v2_api;
