@@ -21,5 +21,5 @@ mod openssl_keys;
 mod receiver;
 mod signing_pages;
 mod transport;
-mod v2_flow;
 mod v2_api;
+mod v2_flow;

@@ -44,7 +44,7 @@ pub async fn delete_partner(State(state): State<AppState>, method: Method, body:
 fn sign_type(params: &Params) -> Result<SignType, V2Error> {
     sign_type_param(params)
         .map(|t| t.unwrap_or(SignType::Md5))
-        .map_err(|e| V2Error::Param(e.to_string()))
+        .map_err(|_| V2Error::Param("`sign_type` must be MD5 or HMAC-SHA256".into()))
 }
 
 /// The merchant's v2 contract the selector names, if the caller's identity may see it.

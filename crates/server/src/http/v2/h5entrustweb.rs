@@ -31,13 +31,20 @@ pub async fn partner(State(state): State<AppState>, method: Method, RawQuery(q):
     )
 }
 
+/// A domain message in v2's parameter names (the domain speaks APIv3's).
+fn v2_names(s: &str) -> String {
+    s.replace("sub_mchid", "sub_mch_id")
+        .replace("sp_appid", "appid")
+        .replace("mchid", "mch_id")
+}
+
 /// A domain rule the request breaks, as the v2 answer names it.
 pub(super) fn refused(e: ContractError) -> V2Error {
     match e {
-        ContractError::Field(f) => V2Error::Param(format!("`{}` {}", f.field, f.issue)),
-        ContractError::NoAuth(why) => V2Error::NoAuth(why),
+        ContractError::Field(f) => V2Error::Param(v2_names(&format!("`{}` {}", f.field, f.issue))),
+        ContractError::NoAuth(why) => V2Error::NoAuth(v2_names(&why)),
         ContractError::ContractExisted => {
-            V2Error::Invalid("contract_code is already signed under this plan; use a new contract_code".into())
+            V2Error::Invalid("contract_code was signed under this plan already (the contract is signed or terminated); use a new contract_code".into())
         }
         ContractError::ContractNotExist => V2Error::ContractNotExist,
     }
