@@ -2,7 +2,8 @@
 # The contract-API benchmark: bare RSA-2048 sign rate on all cores, then query-by-
 # out_contract_code and JSAPI pre-sign against the release server on 127.0.0.1, each as
 # requests/s, p50/p99 and a ratio of the sign rate; and the floor (GET /healthz: HTTP round trip
-# plus one database call, no RSA), which bounds what any signed request can reach.
+# plus one database call, no RSA), which bounds what any signed request can reach; and the
+# APIv2 querycontract and h5entrustweb (v2query_rps, v2presign_rps lines).
 # Bounded: SECONDS per measurement.
 #
 #   scripts/bench.sh [SECONDS]        (default 10)
@@ -35,10 +36,16 @@ count=$(( sign_rps * secs * 12 / 10 + 1000 ))
 query=$("$gen" --mode query --addr "$addr" --seconds "$secs" --creds "$work/creds" --count "$count" --concurrency 8)
 presign=$("$gen" --mode presign --addr "$addr" --seconds "$secs" --creds "$work/creds" --count "$count" --concurrency 8)
 floor=$("$gen" --mode floor --addr "$addr" --seconds "$secs" --creds "$work/creds" --count 2000000 --concurrency 8)
+# APIv2 (MD5 / HMAC-SHA256 signs, no RSA): querycontract of a signed contract, h5entrustweb.
+v2count=$(( 50000 * secs ))
+v2query=$("$gen" --mode v2query --addr "$addr" --seconds "$secs" --creds "$work/creds" --count "$v2count" --concurrency 8)
+v2presign=$("$gen" --mode v2presign --addr "$addr" --seconds "$secs" --creds "$work/creds" --count "$v2count" --concurrency 8)
 echo "$sign"
 echo "$floor"
 echo "$query"
 echo "$presign"
+echo "$v2query"
+echo "$v2presign"
 
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 query_rps=$(field query_rps "$query"); presign_rps=$(field presign_rps "$presign")

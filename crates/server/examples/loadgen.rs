@@ -1,6 +1,8 @@
 //! Load generator for `scripts/bench.sh`: the bare RSA sign rate, a closed-loop load of
 //! distinct, pre-signed APIv3 requests against a running papay on loopback, and the "floor":
 //! `GET /healthz` (one database call, no RSA), the per-request cost of everything but signing.
+//! The APIv2 modes load `querycontract` of a signed contract and `h5entrustweb` pre-signs
+//! (v2 answers are HTTP 200 whatever they say: only `result_code` SUCCESS counts as success).
 //!
 //! Requests are signed before the timed window (fresh nonce each), then replayed over
 //! keep-alive HTTP/1.1 connections as raw bytes, so the generator's own cost per request is a
@@ -11,12 +13,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use papay_client::v2::{H5EntrustWebRequest, QueryContractRequest, V2ApiKey, V2Client};
 use papay_client::Client;
 use papay_protocol::contracts::PresignRequest;
 use papay_protocol::keys::PrivateKey;
 use papay_protocol::pki::Certificate;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+/// What a successful v2 answer says.
+const V2_SUCCESS: &[u8] = b"<result_code><![CDATA[SUCCESS]]></result_code>";
 
 struct Args {
     mode: String,
@@ -75,22 +81,30 @@ fn sign_rate(seconds: u64) {
     println!("sign_rps={:.0}", total as f64 / start.elapsed().as_secs_f64());
 }
 
+fn mchid(a: &Args) -> String {
+    std::fs::read_to_string(format!("{}/papay.toml", a.creds))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("mchid = \"")
+                .map(|r| r.trim_end_matches('"').to_string())
+        })
+        .unwrap()
+}
+
 fn client(a: &Args) -> Client {
     let read = |n: &str| std::fs::read_to_string(format!("{}/{n}", a.creds)).unwrap();
     let serial = Certificate::from_pem(&read("merchant_cert.pem"))
         .unwrap()
         .serial()
         .to_string();
-    let mchid = read("papay.toml")
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("mchid = \"")
-                .map(|r| r.trim_end_matches('"').to_string())
-        })
-        .unwrap();
     Client::builder()
         .base_url(format!("http://{}", a.addr))
-        .merchant(mchid, serial, PrivateKey::from_pem(&read("merchant_key.pem")).unwrap())
+        .merchant(
+            mchid(a),
+            serial,
+            PrivateKey::from_pem(&read("merchant_key.pem")).unwrap(),
+        )
         .platform_certificate(&Certificate::from_pem(&read("platform_cert.pem")).unwrap())
         .build()
         .unwrap()
@@ -125,7 +139,58 @@ fn presign_body(code: &str) -> Vec<u8> {
     serde_json::to_vec(&req).unwrap()
 }
 
-/// Reads one HTTP/1.1 response; returns its status.
+fn v2_client(a: &Args) -> V2Client {
+    let read = |n: &str| std::fs::read_to_string(format!("{}/{n}", a.creds)).unwrap();
+    let key = V2ApiKey::parse(read("v2_key.txt").trim()).unwrap();
+    V2Client::new(format!("http://{}", a.addr), mchid(a), key).unwrap()
+}
+
+fn h5entrustweb(code: &str, serial: i64) -> H5EntrustWebRequest {
+    H5EntrustWebRequest::new(
+        "wx8a3e6b0c5d2f4e71",
+        "12535",
+        code,
+        serial,
+        "Bench User",
+        "https://127.0.0.1:9/papay/notify",
+        "127.0.0.1",
+    )
+}
+
+fn get(addr: &str, url: &str) -> Vec<u8> {
+    let target = &url[url.find("/papay/").unwrap()..];
+    format!("GET {target} HTTP/1.1\r\nhost: {addr}\r\n\r\n").into_bytes()
+}
+
+/// A v2 contract signed through the API and the control API: the querycontract load's target.
+async fn signed_v2_contract(a: &Args, v2: &V2Client, code: &str) -> String {
+    v2.h5entrustweb(&h5entrustweb(code, 1)).await.unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("http://{}/sandbox/v1", a.addr);
+    let list: serde_json::Value = http
+        .get(format!(
+            "{base}/merchants/{}/contracts?out_contract_code={code}",
+            mchid(a)
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let contract = &list["contracts"][0];
+    let session = contract["session_id"].as_str().unwrap();
+    let agreed = http
+        .post(format!("{base}/sessions/{session}/agree"))
+        .json(&serde_json::json!({"openid": format!("openid{code}")}))
+        .send()
+        .await
+        .unwrap();
+    assert!(agreed.status().is_success(), "agree: {}", agreed.status());
+    contract["contract"]["contract_id"].as_str().unwrap().to_string()
+}
+
+/// Reads one HTTP/1.1 response into `buf`; returns its status.
 async fn read_response(r: &mut BufReader<TcpStream>, buf: &mut Vec<u8>) -> u16 {
     buf.clear();
     loop {
@@ -157,6 +222,26 @@ async fn load(a: &Args) {
         // No RSA, no JSON: the cost of an HTTP round trip with one database call.
         let raw = format!("GET /healthz HTTP/1.1\r\nhost: {}\r\n\r\n", a.addr).into_bytes();
         vec![raw; a.count]
+    } else if a.mode == "v2query" {
+        let v2 = v2_client(a);
+        let id = signed_v2_contract(a, &v2, &format!("BV{run}")).await;
+        let body = v2.querycontract_body(&QueryContractRequest::by_contract_id("wx8a3e6b0c5d2f4e71", id));
+        let raw = format!(
+            "POST /papay/querycontract HTTP/1.1\r\nhost: {}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{body}",
+            a.addr,
+            body.len()
+        );
+        vec![raw.into_bytes(); a.count]
+    } else if a.mode == "v2presign" {
+        let v2 = v2_client(a);
+        (0..a.count)
+            .map(|i| {
+                get(
+                    &a.addr,
+                    &v2.h5entrustweb_url(&h5entrustweb(&format!("BV{run}x{i}"), i as i64 + 1)),
+                )
+            })
+            .collect()
     } else if a.mode == "query" {
         let code = format!("BQ{run}");
         c.presign_jsapi(&serde_json::from_slice(&presign_body(&code)).unwrap())
@@ -184,6 +269,7 @@ async fn load(a: &Args) {
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
     let start = Instant::now();
     let mut tasks = Vec::new();
+    let v2 = a.mode.starts_with("v2");
     for _ in 0..a.concurrency {
         let (requests, next, addr) = (requests.clone(), next.clone(), a.addr.clone());
         tasks.push(tokio::spawn(async move {
@@ -197,7 +283,9 @@ async fn load(a: &Args) {
                 let Some(req) = requests.get(i) else { break };
                 let t = Instant::now();
                 r.get_mut().write_all(req).await.unwrap();
-                if read_response(&mut r, &mut buf).await != 200 {
+                let status = read_response(&mut r, &mut buf).await;
+                let v2_failed = v2 && !buf.windows(V2_SUCCESS.len()).any(|w| w == V2_SUCCESS);
+                if status != 200 || v2_failed {
                     errors += 1;
                 }
                 lat.push(t.elapsed());
@@ -233,7 +321,7 @@ async fn main() {
     let a = args();
     match a.mode.as_str() {
         "sign" => sign_rate(a.seconds),
-        "query" | "presign" | "floor" => load(&a).await,
-        other => panic!("--mode sign|query|presign|floor, not {other:?}"),
+        "query" | "presign" | "floor" | "v2query" | "v2presign" => load(&a).await,
+        other => panic!("--mode sign|query|presign|floor|v2query|v2presign, not {other:?}"),
     }
 }
