@@ -325,6 +325,14 @@ impl Api {
             Api::V2(_) => "V2",
         }
     }
+
+    /// The retry schedule (and wire form) of the contract's notifications.
+    pub fn schedule(self) -> super::notification::Schedule {
+        match self {
+            Api::V3 => super::notification::Schedule::V3,
+            Api::V2(_) => super::notification::Schedule::V2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

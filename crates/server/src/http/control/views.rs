@@ -25,17 +25,14 @@ pub struct ApiView {
 
 impl ApiView {
     fn of(c: &Contract) -> Self {
-        match c.api {
-            Api::V3 => ApiView {
-                api: "V3",
-                request_serial: None,
-                sign_type: None,
-            },
-            Api::V2(t) => ApiView {
-                api: "V2",
-                request_serial: Some(t.request_serial),
-                sign_type: Some(t.sign_type.as_str()),
-            },
+        let terms = match c.api {
+            Api::V3 => None,
+            Api::V2(t) => Some(t),
+        };
+        ApiView {
+            api: c.api.as_str(),
+            request_serial: terms.map(|t| t.request_serial),
+            sign_type: terms.map(|t| t.sign_type.as_str()),
         }
     }
 }

@@ -101,8 +101,8 @@ fn read(row: &SqliteRow) -> Result<Contract, StoreError> {
 /// The `api`, `request_serial` and `sign_type` columns.
 fn api_columns(api: Api) -> (&'static str, Option<i64>, Option<&'static str>) {
     match api {
-        Api::V3 => ("V3", None, None),
-        Api::V2(t) => ("V2", Some(t.request_serial), Some(t.sign_type.as_str())),
+        Api::V3 => (api.as_str(), None, None),
+        Api::V2(t) => (api.as_str(), Some(t.request_serial), Some(t.sign_type.as_str())),
     }
 }
 

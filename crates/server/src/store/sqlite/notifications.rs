@@ -6,7 +6,7 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use super::{from_ms, ms};
-use crate::domain::contract::{Api, Contract};
+use crate::domain::contract::Contract;
 use crate::domain::ids::Mchid;
 use crate::domain::notification::{AttemptOutcome, DeliveryStatus, Schedule};
 use crate::domain::values::ContractId;
@@ -45,18 +45,10 @@ pub async fn enqueue(
     .bind(at.unix_timestamp())
     .bind(contract.mchid.as_str())
     .bind(ms(at))
-    .bind(schedule_of(contract).as_str())
+    .bind(contract.api.schedule().as_str())
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// A notification follows the retry schedule of the API its contract speaks.
-fn schedule_of(contract: &Contract) -> Schedule {
-    match contract.api {
-        Api::V3 => Schedule::V3,
-        Api::V2(_) => Schedule::V2,
-    }
 }
 
 fn claimed(r: &SqliteRow) -> Result<ClaimedNotification, StoreError> {
