@@ -132,6 +132,21 @@ impl TestApp {
         detail["session_id"].as_str().unwrap().to_string()
     }
 
+    /// The control API's contract detail of `mchid`'s one contract with `code`.
+    pub async fn contract_by_code(&self, mchid: &str, code: &str) -> serde_json::Value {
+        let (status, list) = self
+            .control(
+                "GET",
+                &format!("/sandbox/v1/merchants/{mchid}/contracts?out_contract_code={code}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{list}");
+        let all = list["contracts"].as_array().unwrap();
+        assert_eq!(all.len(), 1, "exactly one contract {code}: {list}");
+        all[0].clone()
+    }
+
     /// The simulated user agrees (test-control API); answers the session view.
     pub async fn agree(&self, contract_id: &str, openid: Option<&str>) -> serde_json::Value {
         let session = self.session_of(contract_id).await;

@@ -230,16 +230,21 @@ async fn institutional_notifications_carry_the_sub_merchant_in_every_termination
 
 /// The merchant's delivery log (filtered by `query`) once `ready` holds; the receiver may see
 /// a delivery a moment before papay records it.
-async fn log_when(app: &TestApp, query: &str, ready: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+pub(crate) async fn log_when(
+    app: &TestApp,
+    query: &str,
+    ready: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let (_, list) = app
+        let (status, list) = app
             .control(
                 "GET",
                 &format!("/sandbox/v1/merchants/{MCHID}/notifications{query}"),
                 None,
             )
             .await;
+        assert_eq!(status, 200, "{list}");
         let list = list["notifications"].as_array().unwrap().clone();
         if ready(&list) {
             return list;
@@ -248,7 +253,7 @@ async fn log_when(app: &TestApp, query: &str, ready: impl Fn(&[serde_json::Value
             tokio::time::Instant::now() < deadline,
             "the delivery log never got there: {list:?}"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
@@ -265,7 +270,7 @@ async fn q_code(c: &papay_client::Client, id: &str) -> String {
     c.query_contract(id, &common()).await.unwrap().out_contract_code
 }
 
-fn clock(mchid: &str) -> String {
+pub(crate) fn clock(mchid: &str) -> String {
     format!("/sandbox/v1/merchants/{mchid}/clock")
 }
 

@@ -11,9 +11,10 @@ use papay_client::Error;
 use papay_protocol::v2::sign;
 use papay_protocol::v2::xml::{self, Limits};
 use papay_protocol::v2::{query, Params};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::*;
+use crate::v2_flow::sign_up;
 
 /// The v2 API key of MCHID (helpers' `standard_config`).
 const V2_KEY: &str = "192006250b4c09247ec02edce69f6a2d";
@@ -190,22 +191,8 @@ fn h5_request(code: &str, serial: i64) -> H5EntrustWebRequest {
 }
 
 /// The control API's detail of `mchid`'s only contract with `code`.
-async fn contract_of(app: &TestApp, mchid: &str, code: &str) -> Value {
-    let (status, list) = app
-        .control(
-            "GET",
-            &format!("/sandbox/v1/merchants/{mchid}/contracts?out_contract_code={code}"),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{list}");
-    let all = list["contracts"].as_array().unwrap();
-    assert_eq!(all.len(), 1, "exactly one contract {code}: {list}");
-    all[0].clone()
-}
-
 async fn contract_id_of(app: &TestApp, mchid: &str, code: &str) -> String {
-    contract_of(app, mchid, code).await["contract"]["contract_id"]
+    app.contract_by_code(mchid, code).await["contract"]["contract_id"]
         .as_str()
         .unwrap()
         .to_string()
@@ -226,14 +213,6 @@ fn token_of(app: &TestApp, redirect_url: &str) -> String {
         "{token}"
     );
     token.to_string()
-}
-
-/// Signs `code` through h5entrustweb (V2Client) and the simulated user; answers its id.
-async fn signed_v2(app: &TestApp, client: &V2Client, req: &H5EntrustWebRequest, openid: &str) -> String {
-    client.h5entrustweb(req).await.unwrap();
-    let id = contract_id_of(app, client.mch_id(), &req.contract_code).await;
-    app.agree(&id, Some(openid)).await;
-    id
 }
 
 /// `yyyy-MM-dd HH:mm:ss`.
@@ -396,10 +375,10 @@ async fn v2_errors_table() {
 
     // Fixtures: a signed, an unsigned and a terminated v2 contract, a signed partner one,
     // a signed APIv3 one, and another merchant's signed v2 contract.
-    let signed = signed_v2(&app, &v2, &h5_request("V2SIGNED1", 101), "openidSigned").await;
+    let signed = sign_up(&app, &v2, &h5_request("V2SIGNED1", 101), "openidSigned").await;
     v2.h5entrustweb(&h5_request("V2UNSIGNED1", 102)).await.unwrap();
     let unsigned = contract_id_of(&app, MCHID, "V2UNSIGNED1").await;
-    let term = signed_v2(&app, &v2, &h5_request("V2TERM1", 103), "openidTerm").await;
+    let term = sign_up(&app, &v2, &h5_request("V2TERM1", 103), "openidTerm").await;
     v2.delete_contract(&DeleteContractRequest::new(
         APPID,
         ContractSelector::ContractId(term.clone()),
@@ -411,7 +390,7 @@ async fn v2_errors_table() {
         sub: Some(sub()),
         ..h5_request("V2PSIGNED1", 104)
     };
-    let partner_signed = signed_v2(&app, &v2, &partner_req, "openidPartner").await;
+    let partner_signed = sign_up(&app, &v2, &partner_req, "openidPartner").await;
     let v3 = app.client();
     v3.presign_jsapi(&jsapi("V3SIGNED1")).await.unwrap();
     let v3_signed = contract_id_of(&app, MCHID, "V3SIGNED1").await;
@@ -434,7 +413,7 @@ async fn v2_errors_table() {
         NOTIFY,
         CLIENTIP,
     );
-    let foreign = signed_v2(&app, &other_v2, &other_req, "openidForeign").await;
+    let foreign = sign_up(&app, &other_v2, &other_req, "openidForeign").await;
 
     use Expect::{ErrCode, ResultMsg, Return};
     let h = h5_base("E1");
@@ -597,7 +576,7 @@ async fn v2_errors_table() {
         .unwrap_err();
     assert_eq!(v2_business(&info).0, "CONTRACT_NOT_EXIST");
     assert_eq!(
-        contract_of(&app, MCHID, "V2UNSIGNED1").await["contract"]["state"],
+        app.contract_by_code(MCHID, "V2UNSIGNED1").await["contract"]["state"],
         "NOTSIGN"
     );
     assert_eq!(v3.query_contract(&v3_signed, &common()).await.unwrap().state, "SIGNED");
@@ -675,14 +654,14 @@ async fn life_cycle(app: &TestApp, sub: Option<SubMerchant>, code: &str, serial:
     assert_eq!(a.get("sign"), None, "h5entrustweb answers are unsigned (§5.2 DECISION)");
     let first = a.get("redirect_url").unwrap().to_string();
     let first_token = token_of(app, &first);
-    let detail = contract_of(app, MCHID, code).await;
+    let detail = app.contract_by_code(MCHID, code).await;
     let id = detail["contract"]["contract_id"].as_str().unwrap().to_string();
 
     // Sent again before signing: a new session for the same contract.
     let redirect = v2.h5entrustweb(&req).await.unwrap();
     assert_ne!(redirect, first, "a renewed session has a new redirect_url");
     let token = token_of(app, &redirect);
-    let detail = contract_of(app, MCHID, code).await;
+    let detail = app.contract_by_code(MCHID, code).await;
     assert_eq!(detail["contract"]["contract_id"], id.as_str(), "the same contract");
     assert_eq!(detail["session_id"], token.as_str(), "{detail}");
     assert_ne!(first_token, token);
@@ -860,7 +839,10 @@ async fn life_cycle(app: &TestApp, sub: Option<SubMerchant>, code: &str, serial:
         format!("v2_{snap}_query_terminated"),
         redacted_xml(&raw.params, VOLATILE)
     );
-    assert_eq!(contract_of(app, MCHID, code).await["contract"]["state"], "TERMINATED");
+    assert_eq!(
+        app.contract_by_code(MCHID, code).await["contract"]["state"],
+        "TERMINATED"
+    );
 
     // A second deletecontract finds nothing to terminate.
     let e = v2.delete_contract(&del).await.unwrap_err();
@@ -916,7 +898,7 @@ async fn v2_h5entrustweb_sign_types() {
         assert_eq!(sent.get("sign").map(str::len), Some(len), "{code}");
         let redirect = v2.h5entrustweb(&req).await.unwrap_or_else(|e| panic!("{code}: {e}"));
         token_of(&app, &redirect);
-        let detail = contract_of(&app, MCHID, code).await;
+        let detail = app.contract_by_code(MCHID, code).await;
         assert_eq!(detail["sign_type"], stored, "{code}: {detail}");
         assert_eq!(detail["api"], "V2", "{code}");
 
@@ -937,7 +919,7 @@ async fn v2_h5entrustweb_sign_types() {
         } else {
             // Without sign_type the other algorithm's sign is just as valid (§5.1 DECISION).
             assert_eq!(a.get("result_code"), Some("SUCCESS"), "{code}: {}", a.body);
-            let detail = contract_of(&app, MCHID, code).await;
+            let detail = app.contract_by_code(MCHID, code).await;
             assert_eq!(
                 detail["sign_type"],
                 other.as_str(),
@@ -1036,7 +1018,7 @@ async fn v2_h5entrustweb_url_built_with_a_standard_encoder() {
         "{body}"
     );
     token_of(&app, answer.get("redirect_url").unwrap());
-    let detail = contract_of(&app, MCHID, "HAND1").await;
+    let detail = app.contract_by_code(MCHID, "HAND1").await;
     assert_eq!(detail["contract"]["user_display_name"], display, "{detail}");
     assert_eq!(
         (detail["sign_type"].as_str(), detail["request_serial"].as_i64()),
@@ -1073,7 +1055,7 @@ async fn v2_h5entrustweb_url_built_with_a_standard_encoder() {
         "{}",
         a.body
     );
-    let detail2 = contract_of(&app, MCHID, "HAND2").await;
+    let detail2 = app.contract_by_code(MCHID, "HAND2").await;
     assert_eq!(detail2["sign_type"], "MD5", "{detail2}");
 
     // The display account round-trips to querycontract once signed.
@@ -1103,7 +1085,7 @@ async fn v2_h5entrustweb_url_built_with_a_standard_encoder() {
 async fn v2_contracts_are_not_visible_through_apiv3() {
     let app = spawn_app().await;
     let v2 = v2_client(&app);
-    let id = signed_v2(&app, &v2, &h5_request("V2ONLY1", 6001), "openidV2Only").await;
+    let id = sign_up(&app, &v2, &h5_request("V2ONLY1", 6001), "openidV2Only").await;
     let v3 = app.client();
 
     let e = v3.query_contract(&id, &common()).await.unwrap_err();
@@ -1140,7 +1122,7 @@ async fn v2_contracts_are_not_visible_through_apiv3() {
 
     // An APIv3 contract shows in the control API as V3, without v2 terms.
     v3.presign_jsapi(&jsapi("V3ONLY1")).await.unwrap();
-    let v3_detail = contract_of(&app, MCHID, "V3ONLY1").await;
+    let v3_detail = app.contract_by_code(MCHID, "V3ONLY1").await;
     assert_eq!(v3_detail["api"], "V3");
     assert!(v3_detail.get("request_serial").is_none() && v3_detail.get("sign_type").is_none());
 }
@@ -1171,7 +1153,7 @@ async fn remaining_faults(app: &TestApp) -> usize {
 async fn v2_injected_faults() {
     let app = spawn_app().await;
     let v2 = v2_client(&app);
-    let id = signed_v2(&app, &v2, &h5_request("FAULT1", 5001), "openidFault").await;
+    let id = sign_up(&app, &v2, &h5_request("FAULT1", 5001), "openidFault").await;
     let query_body = xml_md5(&q_base(&[("contract_id", &id)]));
     let delete_body = xml_md5(&d_base(&[("contract_id", &id)]));
 

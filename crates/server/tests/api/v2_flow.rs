@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::helpers::*;
-use crate::notifications::spawn_with_receiver;
+use crate::notifications::{clock, log_when, spawn_with_receiver};
 use crate::receiver::{Received, Receiver};
 
 /// The main merchant's v2 API key (`v2_key` in the standard config).
@@ -73,25 +73,10 @@ fn session_of_redirect(redirect_url: &str) -> String {
     ids[0].clone()
 }
 
-/// The control API's one contract of the main merchant with `code`.
-async fn contract_by_code(app: &TestApp, code: &str) -> Value {
-    let (status, list) = app
-        .control(
-            "GET",
-            &format!("/sandbox/v1/merchants/{MCHID}/contracts?out_contract_code={code}"),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{list}");
-    let contracts = list["contracts"].as_array().unwrap();
-    assert_eq!(contracts.len(), 1, "{list}");
-    contracts[0].clone()
-}
-
 /// h5entrustweb, then the user agrees as `openid` through the control API; the contract id.
-async fn sign_up(app: &TestApp, c: &V2Client, req: &H5EntrustWebRequest, openid: &str) -> String {
+pub(crate) async fn sign_up(app: &TestApp, c: &V2Client, req: &H5EntrustWebRequest, openid: &str) -> String {
     let redirect = c.h5entrustweb(req).await.unwrap();
-    let detail = contract_by_code(app, &req.contract_code).await;
+    let detail = app.contract_by_code(c.mch_id(), &req.contract_code).await;
     assert_eq!(detail["session_id"], session_of_redirect(&redirect));
     let id = detail["contract"]["contract_id"].as_str().unwrap().to_string();
     let view = app.agree(&id, Some(openid)).await;
@@ -143,30 +128,6 @@ fn verified(c: &V2Client, r: &Received, sign_type: SignType) -> V2Notification {
     n
 }
 
-/// The merchant's delivery log (filtered by `query`) once `ready` holds.
-async fn log_when(app: &TestApp, query: &str, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let (status, list) = app
-            .control(
-                "GET",
-                &format!("/sandbox/v1/merchants/{MCHID}/notifications{query}"),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{list}");
-        let list = list["notifications"].as_array().unwrap().clone();
-        if ready(&list) {
-            return list;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the delivery log never got there: {list:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 /// One notification with its attempt log.
 async fn notification(app: &TestApp, id: &str) -> Value {
     let (status, n) = app
@@ -174,10 +135,6 @@ async fn notification(app: &TestApp, id: &str) -> Value {
         .await;
     assert_eq!(status, 200, "{n}");
     n
-}
-
-fn clock(mchid: &str) -> String {
-    format!("/sandbox/v1/merchants/{mchid}/clock")
 }
 
 async fn advance(app: &TestApp, by: &str) {
@@ -253,7 +210,7 @@ async fn v2_direct_hmac_sha256_flow_from_h5entrustweb_to_deletecontract() {
     }
 
     // The control API knows the contract as a v2 one; the link resolves to its session.
-    let detail = contract_by_code(&app, code).await;
+    let detail = app.contract_by_code(MCHID, code).await;
     assert_eq!(
         (&detail["api"], &detail["request_serial"], &detail["sign_type"]),
         (&json!("V2"), &json!(serial), &json!("HMAC-SHA256"))
@@ -423,7 +380,7 @@ async fn v2_partner_md5_notifications_carry_the_sub_merchant() {
     assert!(c.h5entrustweb_url(&req).contains("/papay/partner/h5entrustweb?"));
     assert!(c.h5entrustweb_url(&req).contains("sign_type=MD5"));
     let id = sign_up(&app, &c, &req, OPENID).await;
-    assert_eq!(contract_by_code(&app, code).await["sign_type"], "MD5");
+    assert_eq!(app.contract_by_code(MCHID, code).await["sign_type"], "MD5");
 
     let q = c
         .query_contract(&QueryContractRequest {
@@ -498,13 +455,16 @@ async fn v2_without_sign_type_notifications_use_the_algorithm_the_request_was_si
     }
 
     let md5_id = sign_up(&app, &c, &md5, OPENID).await;
-    assert_eq!(contract_by_code(&app, "V2NOTYPEMD5").await["sign_type"], "MD5");
+    assert_eq!(app.contract_by_code(MCHID, "V2NOTYPEMD5").await["sign_type"], "MD5");
     let got = receiver.wait_for(1, WAIT).await;
     let n = verified(&c, &got[0], SignType::Md5);
     assert_eq!((n.contract_id.as_str(), n.request_serial), (md5_id.as_str(), 101));
 
     let hmac_id = sign_up(&app, &c, &hmac, "oV2FlowOther_0123456789abcde").await;
-    assert_eq!(contract_by_code(&app, "V2NOTYPEHMAC").await["sign_type"], "HMAC-SHA256");
+    assert_eq!(
+        app.contract_by_code(MCHID, "V2NOTYPEHMAC").await["sign_type"],
+        "HMAC-SHA256"
+    );
     let got = receiver.wait_for(2, WAIT).await;
     let n = verified(&c, &got[1], SignType::HmacSha256);
     assert_eq!((n.contract_id.as_str(), n.request_serial), (hmac_id.as_str(), 102));
@@ -720,7 +680,7 @@ async fn v2_a_declined_signing_is_not_notified_and_does_not_exist() {
     let c = v2(&app);
     let code = "V2DECLINE1";
     let redirect = c.h5entrustweb(&h5(&receiver, code, 21)).await.unwrap();
-    let id = contract_by_code(&app, code).await["contract"]["contract_id"]
+    let id = app.contract_by_code(MCHID, code).await["contract"]["contract_id"]
         .as_str()
         .unwrap()
         .to_string();
