@@ -95,48 +95,55 @@ fn signed(
     Ok(with_sign(build(&view), key.expose(), SignType::Md5))
 }
 
+/// A POST API's request: how it is parsed, who sends it, which faults target it.
+trait PostRequest: Sized {
+    const ENDPOINT: FaultEndpoint;
+    fn parse(p: &Params, variant: Variant) -> Result<Self, V2ParamError>;
+    fn mch_id(&self) -> &str;
+}
+
+impl PostRequest for QueryContract {
+    const ENDPOINT: FaultEndpoint = FaultEndpoint::V2QueryContract;
+    fn parse(p: &Params, variant: Variant) -> Result<Self, V2ParamError> {
+        QueryContract::parse(p, variant)
+    }
+    fn mch_id(&self) -> &str {
+        &self.mch_id
+    }
+}
+
+impl PostRequest for DeleteContract {
+    const ENDPOINT: FaultEndpoint = FaultEndpoint::V2DeleteContract;
+    fn parse(p: &Params, variant: Variant) -> Result<Self, V2ParamError> {
+        DeleteContract::parse(p, variant)
+    }
+    fn mch_id(&self) -> &str {
+        &self.mch_id
+    }
+}
+
 /// The request a POST API's signed XML body carries, and the merchant it authenticated.
-async fn authenticated<R>(
+async fn authenticated<R: PostRequest>(
     state: &AppState,
     method: &Method,
     body: Body,
-    parse: impl FnOnce(&Params) -> Result<R, V2ParamError>,
-    mch_id: impl FnOnce(&R) -> &str,
-    endpoint: FaultEndpoint,
+    variant: Variant,
 ) -> Result<(R, Arc<Merchant>), V2Error> {
     let params = read_xml(method, body).await?;
-    let req = parse(&params).map_err(|e| V2Error::Param(e.to_string()))?;
-    let (merchant, _) = authenticate(state, &params, mch_id(&req), Some(sign_type(&params)?), endpoint).await?;
+    let req = R::parse(&params, variant).map_err(|e| V2Error::Param(e.to_string()))?;
+    let (merchant, _) = authenticate(state, &params, req.mch_id(), Some(sign_type(&params)?), R::ENDPOINT).await?;
     Ok((req, merchant))
 }
 
 async fn query(state: &AppState, method: &Method, body: Body, variant: Variant) -> Result<Params, V2Error> {
-    let parse = |p: &Params| QueryContract::parse(p, variant);
-    let (req, merchant) = authenticated(
-        state,
-        method,
-        body,
-        parse,
-        |r| &r.mch_id,
-        FaultEndpoint::V2QueryContract,
-    )
-    .await?;
+    let (req, merchant) = authenticated::<QueryContract>(state, method, body, variant).await?;
     let c = find(state, &merchant, &req.appid, req.sub_merchant.as_ref(), &req.selector).await?;
     let now = merchant.now(state.clock().now());
     signed(&merchant, &c.observed(now), querycontract_success)
 }
 
 async fn delete(state: &AppState, method: &Method, body: Body, variant: Variant) -> Result<Params, V2Error> {
-    let parse = |p: &Params| DeleteContract::parse(p, variant);
-    let (req, merchant) = authenticated(
-        state,
-        method,
-        body,
-        parse,
-        |r| &r.mch_id,
-        FaultEndpoint::V2DeleteContract,
-    )
-    .await?;
+    let (req, merchant) = authenticated::<DeleteContract>(state, method, body, variant).await?;
     let remark = TerminationNote::parse_v2("contract_termination_remark", &req.contract_termination_remark)
         .map_err(|e| refused(e.into()))?;
     let c = find(state, &merchant, &req.appid, req.sub_merchant.as_ref(), &req.selector).await?;
