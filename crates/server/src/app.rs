@@ -15,7 +15,7 @@ use crate::notify::{Sender, SenderError, Worker};
 use crate::provision::credentials::CredentialError;
 use crate::provision::demo::{self, DemoInfo};
 use crate::provision::{self, ProvisionError};
-use crate::store::{Origin, SqliteStore, Store, StoreError};
+use crate::store::{Origin, PgStore, SqliteStore, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -62,7 +62,7 @@ impl App {
             path: settings.data_dir.display().to_string(),
             source,
         })?;
-        let store: Arc<dyn Store> = Arc::new(open_store(&settings).await?);
+        let store = open_store(&settings).await?;
 
         let (provisioning, origin, demo_info) = match settings.provisioning {
             Some(p) => (p, Origin::Config, None),
@@ -152,16 +152,15 @@ impl App {
     }
 }
 
-async fn open_store(settings: &Settings) -> Result<SqliteStore, StartError> {
+async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {
     match settings.database_url.as_deref() {
-        None => Ok(SqliteStore::open_file(&settings.data_dir.join("papay.db")).await?),
-        Some(url) if url.starts_with("sqlite:") => Ok(SqliteStore::open_url(url).await?),
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Err(ConfigError::new(
-            "database_url",
-            "database_url",
-            "PostgreSQL is not available in this build yet (issue 8); use the embedded SQLite",
-        )
-        .into()),
+        None => Ok(Arc::new(
+            SqliteStore::open_file(&settings.data_dir.join("papay.db")).await?,
+        )),
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(SqliteStore::open_url(url).await?)),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::open_url(url).await?))
+        }
         Some(_) => {
             Err(ConfigError::new("database_url", "database_url", "must start with sqlite: or postgres://").into())
         }

@@ -1,7 +1,8 @@
 //! Persistence behind one trait of whole use-cases, so the domain and HTTP layers never
-//! know which database runs. SQLite is the embedded default; PostgreSQL comes with the
-//! multi-instance work (issue 8) as a second implementation of the same trait.
+//! know which database runs. SQLite is the embedded default; PostgreSQL serves several
+//! instances sharing one database (issue 8), a second implementation of the same trait.
 
+mod postgres;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -125,6 +126,7 @@ pub enum Deleted {
     NotThrowaway,
 }
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]

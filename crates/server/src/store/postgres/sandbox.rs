@@ -1,0 +1,172 @@
+//! Test-control state on SQLite: virtual clocks, injected faults, throwaway merchants, resets.
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+use time::OffsetDateTime;
+
+use super::{from_ms, ms};
+use crate::domain::clock::VirtualClock;
+use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
+use crate::domain::ids::Mchid;
+use crate::domain::merchant::SandboxState;
+use crate::store::{Deleted, StoreError};
+
+/// The sandbox columns of a `merchants` row (see `PgStore::merchant`).
+pub fn state(row: &PgRow) -> Result<SandboxState, StoreError> {
+    let real: Option<i64> = row.get("clock_anchor_real_ms");
+    let virt: Option<i64> = row.get("clock_anchor_virtual_ms");
+    let speed: Option<f64> = row.get("clock_speed");
+    let clock = match (real, virt, speed) {
+        (Some(r), Some(v), Some(speed)) => Some(VirtualClock {
+            anchor_real: from_ms(r)?,
+            anchor_virtual: from_ms(v)?,
+            speed,
+        }),
+        _ => None,
+    };
+    Ok(SandboxState {
+        clock,
+        faults_pending: row.get("faults_pending"),
+        throwaway: row.get::<String, _>("origin") == "sandbox",
+    })
+}
+
+pub async fn set_clock(
+    conn: &mut PgConnection,
+    mchid: &Mchid,
+    clock: Option<VirtualClock>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE merchants SET clock_anchor_real_ms = ?, clock_anchor_virtual_ms = ?, clock_speed = ? WHERE mchid = ?",
+    )
+    .bind(clock.map(|c| ms(c.anchor_real)))
+    .bind(clock.map(|c| ms(c.anchor_virtual)))
+    .bind(clock.map(|c| c.speed))
+    .bind(mchid.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+fn fault(row: &PgRow) -> Result<Fault, StoreError> {
+    let bad = |what: &str| StoreError::Corrupt(format!("fault {}: {what}", row.get::<i64, _>("id")));
+    Ok(Fault {
+        id: row.get("id"),
+        endpoint: FaultEndpoint::parse(row.get("endpoint")).ok_or_else(|| bad("endpoint"))?,
+        kind: FaultKind::parse(row.get("kind")).ok_or_else(|| bad("kind"))?,
+        remaining: u32::try_from(row.get::<i64, _>("remaining")).map_err(|_| bad("remaining"))?,
+        latency_ms: u32::try_from(row.get::<i64, _>("latency_ms")).map_err(|_| bad("latency"))?,
+    })
+}
+
+pub async fn add_fault(
+    pool: &PgPool,
+    mchid: &Mchid,
+    endpoint: FaultEndpoint,
+    kind: FaultKind,
+    count: u32,
+    latency_ms: u32,
+) -> Result<Fault, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO faults (mchid, endpoint, kind, remaining, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         RETURNING id, endpoint, kind, remaining, latency_ms",
+    )
+    .bind(mchid.as_str())
+    .bind(endpoint.as_str())
+    .bind(kind.as_str())
+    .bind(i64::from(count))
+    .bind(i64::from(latency_ms))
+    .bind(OffsetDateTime::now_utc().unix_timestamp())
+    .fetch_one(pool)
+    .await?;
+    fault(&row)
+}
+
+pub async fn faults(pool: &PgPool, mchid: &Mchid) -> Result<Vec<Fault>, StoreError> {
+    sqlx::query(
+        "SELECT id, endpoint, kind, remaining, latency_ms FROM faults WHERE mchid = ? AND remaining > 0 ORDER BY id",
+    )
+    .bind(mchid.as_str())
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(fault)
+    .collect()
+}
+
+pub async fn clear_faults(pool: &PgPool, mchid: &Mchid) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM faults WHERE mchid = ?")
+        .bind(mchid.as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn take_fault(pool: &PgPool, mchid: &Mchid, endpoint: FaultEndpoint) -> Result<Option<Fault>, StoreError> {
+    // One statement: picking and decrementing cannot interleave with another caller's.
+    sqlx::query(
+        "UPDATE faults SET remaining = remaining - 1 WHERE id = (
+            SELECT id FROM faults WHERE mchid = ?1 AND remaining > 0
+              AND (endpoint = ?2 OR (endpoint = '*' AND ?2 <> 'notifications')) ORDER BY id LIMIT 1)
+         RETURNING id, endpoint, kind, remaining, latency_ms",
+    )
+    .bind(mchid.as_str())
+    .bind(endpoint.as_str())
+    .fetch_all(pool)
+    .await?
+    .first()
+    .map(fault)
+    .transpose()
+}
+
+/// Deletes the merchant's contracts (history, retired links and outbox cascade), faults and clock.
+pub async fn reset(conn: &mut PgConnection, mchid: &Mchid) -> Result<(), StoreError> {
+    for sql in [
+        "DELETE FROM contracts WHERE mchid = ?",
+        "DELETE FROM faults WHERE mchid = ?",
+        "UPDATE merchants SET clock_anchor_real_ms = NULL, clock_anchor_virtual_ms = NULL, clock_speed = NULL,
+         notifications_paused = 0
+         WHERE mchid = ?",
+    ] {
+        sqlx::query(sql).bind(mchid.as_str()).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn delete_merchant(pool: &PgPool, mchid: &Mchid) -> Result<Deleted, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let origin: Option<String> = sqlx::query_scalar("SELECT origin FROM merchants WHERE mchid = ?")
+        .bind(mchid.as_str())
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .next();
+    match origin.as_deref() {
+        None => return Ok(Deleted::NotFound),
+        Some("sandbox") => {}
+        Some(_) => return Ok(Deleted::NotThrowaway),
+    }
+    reset(&mut tx, mchid).await?;
+    for sql in [
+        "DELETE FROM plan_sub_merchants WHERE plan_id IN (SELECT plan_id FROM plans WHERE mchid = ?)",
+        "DELETE FROM plans WHERE mchid = ?",
+        "DELETE FROM sub_merchant_appids WHERE sp_mchid = ?",
+        "DELETE FROM merchants WHERE mchid = ?",
+    ] {
+        sqlx::query(sql).bind(mchid.as_str()).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(Deleted::Deleted)
+}
+
+pub async fn merchant_by_control_token(pool: &PgPool, sha256_hex: &str) -> Result<Option<Mchid>, StoreError> {
+    let found: Vec<String> = sqlx::query_scalar("SELECT mchid FROM merchants WHERE control_token_sha256 = ?")
+        .bind(sha256_hex)
+        .fetch_all(pool)
+        .await?;
+    found
+        .into_iter()
+        .next()
+        .map(|m| Mchid::parse(&m).map_err(|e| StoreError::Corrupt(format!("mchid {m}: {e}"))))
+        .transpose()
+}
