@@ -62,6 +62,62 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
     stop: tokio::sync::oneshot::Sender<()>,
+    /// The app's own PostgreSQL database, when the suite runs on PostgreSQL.
+    db: Option<TestDatabase>,
+}
+
+/// The environment variable that runs the suite on PostgreSQL: an admin URL such as
+/// `postgres://postgres@127.0.0.1:5432/test`. Unset: every app uses SQLite in its directory.
+pub const POSTGRES_ENV: &str = "PAPAY_TEST_POSTGRES";
+
+/// A PostgreSQL database of one test app, created empty and dropped with the app, so tests
+/// run in parallel and leave nothing behind.
+pub struct TestDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// A fresh database when [`POSTGRES_ENV`] is set.
+    pub async fn create() -> Option<TestDatabase> {
+        use sqlx::Connection;
+        let admin_url = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())?;
+        let name = format!("papay_t_{}", papay_protocol::nonce::nonce_str().to_ascii_lowercase());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let base = admin_url.split('?').next().unwrap();
+        let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+        Some(TestDatabase { admin_url, name, url })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime: a thread with its own runtime may block.
+        let dropped = std::thread::spawn(move || {
+            use sqlx::Connection;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}: {dropped:?}", self.name);
+        }
+    }
 }
 
 impl TestApp {
@@ -301,10 +357,17 @@ pub async fn spawn_config(dir: tempfile::TempDir) -> TestApp {
     spawn_config_on(dir, "127.0.0.1:0").await
 }
 
-/// Starts papay on `listen` with `dir/papay.toml` and a database in `dir`.
+/// Starts papay on `listen` with `dir/papay.toml` and a database in `dir` (or a fresh
+/// PostgreSQL database, see [`POSTGRES_ENV`]).
 pub async fn spawn_config_on(dir: tempfile::TempDir, listen: &str) -> TestApp {
+    let db = TestDatabase::create().await;
+    spawn_on_database(dir, listen, db).await
+}
+
+async fn spawn_on_database(dir: tempfile::TempDir, listen: &str, db: Option<TestDatabase>) -> TestApp {
     let overrides = Overrides {
         listen: Some(listen.into()),
+        database_url: db.as_ref().map(|d| d.url.clone()),
         ..Overrides::default()
     };
     let settings = Settings::load(Some(&dir.path().join("papay.toml")), &overrides).unwrap();
@@ -323,15 +386,19 @@ pub async fn spawn_config_on(dir: tempfile::TempDir, listen: &str) -> TestApp {
         dir,
         server,
         stop,
+        db,
     }
 }
 
 impl TestApp {
     /// Stops the server gracefully and starts a new one on the same database and config.
     pub async fn restart(self) -> TestApp {
-        let _ = self.stop.send(());
-        self.server.await.unwrap();
-        spawn_config(self.dir).await
+        let TestApp {
+            dir, server, stop, db, ..
+        } = self;
+        let _ = stop.send(());
+        server.await.unwrap();
+        spawn_on_database(dir, "127.0.0.1:0", db).await
     }
 }
 
