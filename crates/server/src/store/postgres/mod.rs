@@ -213,7 +213,8 @@ impl Store for PgStore {
         )
         .bind(id)
         .fetch_optional(&mut *tx)
-        .await? else {
+        .await?
+        else {
             return Ok(None);
         };
         let apiv3_key = row
@@ -273,11 +274,12 @@ impl Store for PgStore {
                 .map_err(|e| corrupt("AppID", id, e))?;
 
         let mut sub_merchants = Vec::new();
-        for sub in
-            sqlx::query_scalar::<_, String>("SELECT sub_mchid FROM sub_merchants WHERE sp_mchid = $1 ORDER BY sub_mchid")
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?
+        for sub in sqlx::query_scalar::<_, String>(
+            "SELECT sub_mchid FROM sub_merchants WHERE sp_mchid = $1 ORDER BY sub_mchid",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?
         {
             let sub_appids = sqlx::query_scalar::<_, String>(
                 "SELECT appid FROM sub_merchant_appids WHERE sp_mchid = $1 AND sub_mchid = $2 ORDER BY appid",
@@ -315,7 +317,8 @@ impl Store for PgStore {
         )
         .bind(plan_id.get())
         .fetch_optional(&mut *tx)
-        .await? else {
+        .await?
+        else {
             return Ok(None);
         };
         let id = plan_id.to_string();

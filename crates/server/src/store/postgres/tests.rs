@@ -12,7 +12,9 @@ use super::PgStore;
 use crate::domain::clock::VirtualClock;
 use crate::domain::fault::{FaultEndpoint, FaultKind};
 use crate::domain::ids::{AppId, Mchid, PublicKeyId, Serial};
-use crate::domain::merchant::{control_token_digest, ApiCredential, KeyOrigin, Merchant, Plan, PlatformKey, SubMerchant};
+use crate::domain::merchant::{
+    control_token_digest, ApiCredential, KeyOrigin, Merchant, Plan, PlatformKey, SubMerchant,
+};
 use crate::provision::throwaway::{self, Throwaway};
 use crate::store::{Deleted, Origin, Store};
 
@@ -76,7 +78,10 @@ fn rich_merchant() -> (Merchant, Plan) {
     let sub_mchid = Mchid::parse("1900000109").unwrap();
     m.sub_merchants.push(SubMerchant {
         sub_mchid: sub_mchid.clone(),
-        sub_appids: vec![AppId::parse("wx8888888888888888").unwrap(), AppId::parse("wx1111111111111111").unwrap()],
+        sub_appids: vec![
+            AppId::parse("wx8888888888888888").unwrap(),
+            AppId::parse("wx1111111111111111").unwrap(),
+        ],
     });
     let mut plan = t.plan;
     plan.sub_mchids.push(sub_mchid);
@@ -176,7 +181,11 @@ async fn provision_reads_back_and_is_idempotent() {
         store.provision(&merchants, &plans, Origin::Config).await.unwrap();
         let first = dump(&store).await;
         store.provision(&merchants, &plans, Origin::Config).await.unwrap();
-        assert_eq!(dump(&store).await, first, "provisioning the same set again changes nothing");
+        assert_eq!(
+            dump(&store).await,
+            first,
+            "provisioning the same set again changes nothing"
+        );
 
         let stored = store.merchant(&m.mchid).await.unwrap().expect("provisioned merchant");
         assert_same_merchant(&stored, &m);
@@ -199,7 +208,11 @@ async fn provision_reads_back_and_is_idempotent() {
         fewer_plan.sub_mchids.clear();
         fewer_plan.contract_validity_days = 30;
         store
-            .provision(std::slice::from_ref(&fewer), std::slice::from_ref(&fewer_plan), Origin::Config)
+            .provision(
+                std::slice::from_ref(&fewer),
+                std::slice::from_ref(&fewer_plan),
+                Origin::Config,
+            )
             .await
             .unwrap();
         assert_same_merchant(&store.merchant(&m.mchid).await.unwrap().unwrap(), &fewer);
@@ -264,20 +277,38 @@ async fn throwaway_merchants_are_created_once_found_by_token_and_deleted() {
         let mut its_plan = again.plan.clone();
         its_plan.mchid = t.merchant.mchid.clone();
         assert!(!store
-            .create_merchant(&same_mchid, std::slice::from_ref(&its_plan), &again.control_token_digest())
+            .create_merchant(
+                &same_mchid,
+                std::slice::from_ref(&its_plan),
+                &again.control_token_digest()
+            )
             .await
             .unwrap());
-        assert_eq!(store.plan(its_plan.plan_id).await.unwrap(), None, "nothing of a refused creation stays");
+        assert_eq!(
+            store.plan(its_plan.plan_id).await.unwrap(),
+            None,
+            "nothing of a refused creation stays"
+        );
         // A plan id is taken: the merchant is not created either.
         let mut taken_plan = again.plan.clone();
         taken_plan.plan_id = t.plan.plan_id;
         assert!(!store
-            .create_merchant(&again.merchant, &[again.plan.clone(), taken_plan], &again.control_token_digest())
+            .create_merchant(
+                &again.merchant,
+                &[again.plan.clone(), taken_plan],
+                &again.control_token_digest()
+            )
             .await
             .unwrap());
         assert!(store.merchant(&again.merchant.mchid).await.unwrap().is_none());
         assert_eq!(store.plan(again.plan.plan_id).await.unwrap(), None);
-        assert_eq!(store.merchant_by_control_token(&again.control_token_digest()).await.unwrap(), None);
+        assert_eq!(
+            store
+                .merchant_by_control_token(&again.control_token_digest())
+                .await
+                .unwrap(),
+            None
+        );
 
         // Deleting: only throwaway merchants, with everything they own.
         let (configured, configured_plan) = rich_merchant();
@@ -285,7 +316,10 @@ async fn throwaway_merchants_are_created_once_found_by_token_and_deleted() {
             .provision(std::slice::from_ref(&configured), &[configured_plan], Origin::Config)
             .await
             .unwrap();
-        assert_eq!(store.delete_merchant(&configured.mchid).await.unwrap(), Deleted::NotThrowaway);
+        assert_eq!(
+            store.delete_merchant(&configured.mchid).await.unwrap(),
+            Deleted::NotThrowaway
+        );
         assert!(store.merchant(&configured.mchid).await.unwrap().is_some());
         assert_eq!(
             store.delete_merchant(&Mchid::parse("1").unwrap()).await.unwrap(),
@@ -295,11 +329,17 @@ async fn throwaway_merchants_are_created_once_found_by_token_and_deleted() {
             .add_fault(&t.merchant.mchid, FaultEndpoint::Any, FaultKind::SystemError, 3, 0)
             .await
             .unwrap();
-        assert_eq!(store.delete_merchant(&t.merchant.mchid).await.unwrap(), Deleted::Deleted);
+        assert_eq!(
+            store.delete_merchant(&t.merchant.mchid).await.unwrap(),
+            Deleted::Deleted
+        );
         assert!(store.merchant(&t.merchant.mchid).await.unwrap().is_none());
         assert_eq!(store.plan(t.plan.plan_id).await.unwrap(), None);
         assert_eq!(store.merchant_by_control_token(&digest).await.unwrap(), None);
-        assert_eq!(store.delete_merchant(&t.merchant.mchid).await.unwrap(), Deleted::NotFound);
+        assert_eq!(
+            store.delete_merchant(&t.merchant.mchid).await.unwrap(),
+            Deleted::NotFound
+        );
         // Its ids are free again.
         assert!(store
             .create_merchant(&t.merchant, std::slice::from_ref(&t.plan), &digest)
@@ -392,7 +432,11 @@ async fn faults_are_listed_and_taken_exactly_count_times_across_instances() {
         // `*` does not cover notifications; nothing else matches them here.
         assert_eq!(a.take_fault(&mchid, FaultEndpoint::Notifications).await.unwrap(), None);
         // The oldest matching fault goes first; `*` serves other endpoints.
-        let taken = a.take_fault(&mchid, FaultEndpoint::Certificates).await.unwrap().unwrap();
+        let taken = a
+            .take_fault(&mchid, FaultEndpoint::Certificates)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((taken.id, taken.remaining), (any.id, 0));
         assert_eq!(a.take_fault(&mchid, FaultEndpoint::Certificates).await.unwrap(), None);
         assert_eq!(a.faults(&mchid).await.unwrap(), vec![query.clone()]);
@@ -433,7 +477,10 @@ async fn faults_are_listed_and_taken_exactly_count_times_across_instances() {
             let store = if i % 2 == 0 { a.clone() } else { b.clone() };
             let mchid = mchid.clone();
             tasks.push(tokio::spawn(async move {
-                store.take_fault(&mchid, FaultEndpoint::TerminateContract).await.unwrap()
+                store
+                    .take_fault(&mchid, FaultEndpoint::TerminateContract)
+                    .await
+                    .unwrap()
             }));
         }
         let mut ids = Vec::new();
@@ -473,12 +520,21 @@ async fn set_clock_and_reset_merchant() {
         let mchid = t.merchant.mchid.clone();
 
         assert!(store.set_clock(&mchid, Some(clock(2.5))).await.unwrap());
-        assert_eq!(store.merchant(&mchid).await.unwrap().unwrap().sandbox.clock, Some(clock(2.5)));
+        assert_eq!(
+            store.merchant(&mchid).await.unwrap().unwrap().sandbox.clock,
+            Some(clock(2.5))
+        );
         assert!(store.set_clock(&mchid, Some(clock(0.0))).await.unwrap());
-        assert_eq!(store.merchant(&mchid).await.unwrap().unwrap().sandbox.clock, Some(clock(0.0)));
+        assert_eq!(
+            store.merchant(&mchid).await.unwrap().unwrap().sandbox.clock,
+            Some(clock(0.0))
+        );
         assert!(store.set_clock(&mchid, None).await.unwrap());
         assert_eq!(store.merchant(&mchid).await.unwrap().unwrap().sandbox.clock, None);
-        assert!(!store.set_clock(&Mchid::parse("1").unwrap(), Some(clock(1.0))).await.unwrap());
+        assert!(!store
+            .set_clock(&Mchid::parse("1").unwrap(), Some(clock(1.0)))
+            .await
+            .unwrap());
 
         // Reset: clock, faults and the pause switch go; the merchant and its plan stay.
         store.set_clock(&mchid, Some(clock(3.0))).await.unwrap();
