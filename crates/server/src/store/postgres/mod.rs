@@ -17,6 +17,8 @@ use sqlx::{PgConnection, PgPool, Row};
 mod contracts;
 mod notifications;
 mod sandbox;
+#[cfg(test)]
+mod tests;
 
 use time::OffsetDateTime;
 
@@ -33,6 +35,9 @@ use crate::domain::merchant::{ApiCredential, KeyOrigin, Merchant, Plan, Platform
 use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Reads that span several statements see one snapshot (and take no locks).
+const SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -58,7 +63,7 @@ impl PgStore {
 async fn write_merchant(conn: &mut PgConnection, m: &Merchant, origin: Origin, now: i64) -> Result<(), StoreError> {
     let mchid = m.mchid.as_str();
     sqlx::query(
-        "INSERT INTO merchants (mchid, name, apiv3_key, v2_key, origin, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO merchants (mchid, name, apiv3_key, v2_key, origin, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (mchid) DO UPDATE SET name = excluded.name, apiv3_key = excluded.apiv3_key,
              v2_key = excluded.v2_key, origin = excluded.origin, updated_at = excluded.updated_at",
     )
@@ -71,18 +76,18 @@ async fn write_merchant(conn: &mut PgConnection, m: &Merchant, origin: Origin, n
     .execute(&mut *conn)
     .await?;
     for table in ["merchant_api_credentials", "platform_keys", "merchant_appids"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE mchid = ?"))
+        sqlx::query(&format!("DELETE FROM {table} WHERE mchid = $1"))
             .bind(mchid)
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query("DELETE FROM sub_merchants WHERE sp_mchid = ?")
+    sqlx::query("DELETE FROM sub_merchants WHERE sp_mchid = $1")
         .bind(mchid)
         .execute(&mut *conn)
         .await?;
     for c in &m.api_credentials {
         sqlx::query(
-            "INSERT INTO merchant_api_credentials (mchid, serial, public_key_pem, certificate_pem) VALUES (?, ?, ?, ?)",
+            "INSERT INTO merchant_api_credentials (mchid, serial, public_key_pem, certificate_pem) VALUES ($1, $2, $3, $4)",
         )
         .bind(mchid)
         .bind(c.serial.as_str())
@@ -98,7 +103,7 @@ async fn write_merchant(conn: &mut PgConnection, m: &Merchant, origin: Origin, n
             .map_err(|e| corrupt("platform key", mchid, e))?;
         sqlx::query(
             "INSERT INTO platform_keys (mchid, serial, private_key_pem, certificate_pem, public_key_id, generated)
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(mchid)
         .bind(k.serial.as_str())
@@ -110,20 +115,20 @@ async fn write_merchant(conn: &mut PgConnection, m: &Merchant, origin: Origin, n
         .await?;
     }
     for appid in &m.appids {
-        sqlx::query("INSERT INTO merchant_appids (mchid, appid) VALUES (?, ?)")
+        sqlx::query("INSERT INTO merchant_appids (mchid, appid) VALUES ($1, $2)")
             .bind(mchid)
             .bind(appid.as_str())
             .execute(&mut *conn)
             .await?;
     }
     for sub in &m.sub_merchants {
-        sqlx::query("INSERT INTO sub_merchants (sp_mchid, sub_mchid) VALUES (?, ?)")
+        sqlx::query("INSERT INTO sub_merchants (sp_mchid, sub_mchid) VALUES ($1, $2)")
             .bind(mchid)
             .bind(sub.sub_mchid.as_str())
             .execute(&mut *conn)
             .await?;
         for appid in &sub.sub_appids {
-            sqlx::query("INSERT INTO sub_merchant_appids (sp_mchid, sub_mchid, appid) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO sub_merchant_appids (sp_mchid, sub_mchid, appid) VALUES ($1, $2, $3)")
                 .bind(mchid)
                 .bind(sub.sub_mchid.as_str())
                 .bind(appid.as_str())
@@ -137,7 +142,7 @@ async fn write_merchant(conn: &mut PgConnection, m: &Merchant, origin: Origin, n
 /// Inserts or replaces a plan and its sub-merchant permissions.
 async fn write_plan(conn: &mut PgConnection, p: &Plan) -> Result<(), StoreError> {
     sqlx::query(
-            "INSERT INTO plans (plan_id, mchid, name, termination_notify_url, contract_validity_days) VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO plans (plan_id, mchid, name, termination_notify_url, contract_validity_days) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (plan_id) DO UPDATE SET mchid = excluded.mchid, name = excluded.name,
              termination_notify_url = excluded.termination_notify_url, contract_validity_days = excluded.contract_validity_days",
         )
@@ -148,12 +153,12 @@ async fn write_plan(conn: &mut PgConnection, p: &Plan) -> Result<(), StoreError>
         .bind(i64::from(p.contract_validity_days))
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM plan_sub_merchants WHERE plan_id = ?")
+    sqlx::query("DELETE FROM plan_sub_merchants WHERE plan_id = $1")
         .bind(p.plan_id.get())
         .execute(&mut *conn)
         .await?;
     for sub in &p.sub_mchids {
-        sqlx::query("INSERT INTO plan_sub_merchants (plan_id, sub_mchid) VALUES (?, ?)")
+        sqlx::query("INSERT INTO plan_sub_merchants (plan_id, sub_mchid) VALUES ($1, $2)")
             .bind(p.plan_id.get())
             .bind(sub.as_str())
             .execute(&mut *conn)
@@ -178,7 +183,14 @@ fn corrupt(what: &str, owner: &str, e: impl std::fmt::Display) -> StoreError {
 #[async_trait]
 impl Store for PgStore {
     async fn provision(&self, merchants: &[Merchant], plans: &[Plan], origin: Origin) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Instances starting at once provision the same set: each upsert locks its row (or waits
+        // for the other's insert), so their transactions apply one after the other. Rows are
+        // written in key order, so two differently ordered sets cannot deadlock.
+        let mut merchants: Vec<&Merchant> = merchants.iter().collect();
+        merchants.sort_by(|a, b| a.mchid.as_str().cmp(b.mchid.as_str()));
+        let mut plans: Vec<&Plan> = plans.iter().collect();
+        plans.sort_by_key(|p| p.plan_id.get());
+        let mut tx = self.pool.begin().await?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         for m in merchants {
             write_merchant(&mut tx, m, origin, now).await?;
@@ -192,16 +204,17 @@ impl Store for PgStore {
 
     async fn merchant(&self, mchid: &Mchid) -> Result<Option<Merchant>, StoreError> {
         let id = mchid.as_str();
+        // One snapshot for all the reads, so a concurrent provisioning is seen whole or not at all.
+        let mut tx = self.pool.begin_with(SNAPSHOT).await?;
         let Some(row) = sqlx::query(
             "SELECT name, apiv3_key, v2_key, origin, clock_anchor_real_ms, clock_anchor_virtual_ms, clock_speed,
              EXISTS (SELECT 1 FROM faults f WHERE f.mchid = merchants.mchid AND f.remaining > 0) AS faults_pending
-             FROM merchants WHERE mchid = ?",
+             FROM merchants WHERE mchid = $1",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
-        .into_iter()
-        .next() else {
+        else {
             return Ok(None);
         };
         let apiv3_key = row
@@ -216,9 +229,9 @@ impl Store for PgStore {
             .map_err(|e| corrupt("v2 key", id, e))?;
 
         let mut api_credentials = Vec::new();
-        for r in sqlx::query("SELECT serial, public_key_pem, certificate_pem FROM merchant_api_credentials WHERE mchid = ? ORDER BY serial")
+        for r in sqlx::query("SELECT serial, public_key_pem, certificate_pem FROM merchant_api_credentials WHERE mchid = $1 ORDER BY serial")
             .bind(id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?
         {
             let serial = Serial::parse(r.get("serial")).map_err(|e| corrupt("API serial", id, e))?;
@@ -233,10 +246,10 @@ impl Store for PgStore {
 
         let mut platform_keys = Vec::new();
         for r in sqlx::query(
-            "SELECT private_key_pem, certificate_pem, public_key_id, generated FROM platform_keys WHERE mchid = ? ORDER BY serial",
+            "SELECT private_key_pem, certificate_pem, public_key_id, generated FROM platform_keys WHERE mchid = $1 ORDER BY serial",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?
         {
             let key = PrivateKey::from_pem(r.get("private_key_pem")).map_err(|e| corrupt("platform key", id, e))?;
@@ -251,9 +264,9 @@ impl Store for PgStore {
         }
 
         let appids =
-            sqlx::query_scalar::<_, String>("SELECT appid FROM merchant_appids WHERE mchid = ? ORDER BY appid")
+            sqlx::query_scalar::<_, String>("SELECT appid FROM merchant_appids WHERE mchid = $1 ORDER BY appid")
                 .bind(id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?
                 .iter()
                 .map(|a| AppId::parse(a))
@@ -261,18 +274,19 @@ impl Store for PgStore {
                 .map_err(|e| corrupt("AppID", id, e))?;
 
         let mut sub_merchants = Vec::new();
-        for sub in
-            sqlx::query_scalar::<_, String>("SELECT sub_mchid FROM sub_merchants WHERE sp_mchid = ? ORDER BY sub_mchid")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?
+        for sub in sqlx::query_scalar::<_, String>(
+            "SELECT sub_mchid FROM sub_merchants WHERE sp_mchid = $1 ORDER BY sub_mchid",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?
         {
             let sub_appids = sqlx::query_scalar::<_, String>(
-                "SELECT appid FROM sub_merchant_appids WHERE sp_mchid = ? AND sub_mchid = ? ORDER BY appid",
+                "SELECT appid FROM sub_merchant_appids WHERE sp_mchid = $1 AND sub_mchid = $2 ORDER BY appid",
             )
             .bind(id)
             .bind(&sub)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?
             .iter()
             .map(|a| AppId::parse(a))
@@ -282,6 +296,7 @@ impl Store for PgStore {
             sub_merchants.push(SubMerchant { sub_mchid, sub_appids });
         }
 
+        tx.commit().await?;
         Ok(Some(Merchant {
             mchid: mchid.clone(),
             name: row.get("name"),
@@ -296,27 +311,28 @@ impl Store for PgStore {
     }
 
     async fn plan(&self, plan_id: PlanId) -> Result<Option<Plan>, StoreError> {
+        let mut tx = self.pool.begin_with(SNAPSHOT).await?;
         let Some(row) = sqlx::query(
-            "SELECT mchid, name, termination_notify_url, contract_validity_days FROM plans WHERE plan_id = ?",
+            "SELECT mchid, name, termination_notify_url, contract_validity_days FROM plans WHERE plan_id = $1",
         )
         .bind(plan_id.get())
-        .fetch_all(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
-        .into_iter()
-        .next() else {
+        else {
             return Ok(None);
         };
         let id = plan_id.to_string();
         let sub_mchids = sqlx::query_scalar::<_, String>(
-            "SELECT sub_mchid FROM plan_sub_merchants WHERE plan_id = ? ORDER BY sub_mchid",
+            "SELECT sub_mchid FROM plan_sub_merchants WHERE plan_id = $1 ORDER BY sub_mchid",
         )
         .bind(plan_id.get())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?
         .iter()
         .map(|s| Mchid::parse(s))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| corrupt("plan sub-merchant", &id, e))?;
+        tx.commit().await?;
         Ok(Some(Plan {
             plan_id,
             mchid: Mchid::parse(row.get("mchid")).map_err(|e| corrupt("plan owner", &id, e))?,
@@ -383,7 +399,8 @@ impl Store for PgStore {
     }
 
     async fn set_clock(&self, mchid: &Mchid, clock: Option<VirtualClock>) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // The merchant row stays locked (by the update) until the queue is re-timed to match.
+        let mut tx = self.pool.begin().await?;
         let found = sandbox::set_clock(&mut tx, mchid, clock).await?;
         notifications::retime(&mut tx, mchid).await?;
         tx.commit().await?;
@@ -474,35 +491,46 @@ impl Store for PgStore {
         plans: &[Plan],
         control_token_sha256: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut taken: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM merchants WHERE mchid = ?)")
-            .bind(merchant.mchid.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-        for p in plans {
-            taken |= sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM plans WHERE plan_id = ?)")
-                .bind(p.plan_id.get())
-                .fetch_one(&mut *tx)
-                .await?;
-        }
-        if taken {
+        // Claims the mchid and every plan id by inserting their rows; a concurrent creator of the
+        // same id waits on the unique index and then finds it taken. Dropping `tx` rolls back.
+        let mut tx = self.pool.begin().await?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let claimed = sqlx::query(
+            "INSERT INTO merchants (mchid, name, origin, updated_at, control_token_sha256) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (mchid) DO NOTHING",
+        )
+        .bind(merchant.mchid.as_str())
+        .bind(&merchant.name)
+        .bind(Origin::Sandbox.as_str())
+        .bind(now)
+        .bind(control_token_sha256)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
             return Ok(false);
         }
-        write_merchant(
-            &mut tx,
-            merchant,
-            Origin::Sandbox,
-            OffsetDateTime::now_utc().unix_timestamp(),
-        )
-        .await?;
+        let mut plans: Vec<&Plan> = plans.iter().collect();
+        plans.sort_by_key(|p| p.plan_id.get());
+        plans.dedup_by_key(|p| p.plan_id.get());
+        for p in &plans {
+            let claimed = sqlx::query(
+                "INSERT INTO plans (plan_id, mchid, name, contract_validity_days) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (plan_id) DO NOTHING",
+            )
+            .bind(p.plan_id.get())
+            .bind(p.mchid.as_str())
+            .bind(&p.name)
+            .bind(i64::from(p.contract_validity_days))
+            .execute(&mut *tx)
+            .await?;
+            if claimed.rows_affected() == 0 {
+                return Ok(false);
+            }
+        }
+        write_merchant(&mut tx, merchant, Origin::Sandbox, now).await?;
         for p in plans {
             write_plan(&mut tx, p).await?;
         }
-        sqlx::query("UPDATE merchants SET control_token_sha256 = ? WHERE mchid = ?")
-            .bind(control_token_sha256)
-            .bind(merchant.mchid.as_str())
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -512,8 +540,11 @@ impl Store for PgStore {
     }
 
     async fn reset_merchant(&self, mchid: &Mchid) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.pool.begin().await?;
         sandbox::reset(&mut tx, mchid).await?;
+        // The merchant's queue went with its contracts, unless another instance added to it
+        // meanwhile (READ COMMITTED): such a notification was timed by the clock just removed.
+        notifications::retime(&mut tx, mchid).await?;
         tx.commit().await?;
         Ok(())
     }

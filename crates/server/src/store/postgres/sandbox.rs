@@ -1,4 +1,6 @@
-//! Test-control state on SQLite: virtual clocks, injected faults, throwaway merchants, resets.
+//! Test-control state on PostgreSQL: virtual clocks, injected faults, throwaway merchants,
+//! resets. Writers that touch a merchant's row and its contracts or queue lock the merchant row
+//! first (as `set_clock` and the pause switch do), so they serialise without deadlocking.
 
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -37,7 +39,7 @@ pub async fn set_clock(
     clock: Option<VirtualClock>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE merchants SET clock_anchor_real_ms = ?, clock_anchor_virtual_ms = ?, clock_speed = ? WHERE mchid = ?",
+        "UPDATE merchants SET clock_anchor_real_ms = $1, clock_anchor_virtual_ms = $2, clock_speed = $3 WHERE mchid = $4",
     )
     .bind(clock.map(|c| ms(c.anchor_real)))
     .bind(clock.map(|c| ms(c.anchor_virtual)))
@@ -68,7 +70,7 @@ pub async fn add_fault(
     latency_ms: u32,
 ) -> Result<Fault, StoreError> {
     let row = sqlx::query(
-        "INSERT INTO faults (mchid, endpoint, kind, remaining, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO faults (mchid, endpoint, kind, remaining, latency_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING id, endpoint, kind, remaining, latency_ms",
     )
     .bind(mchid.as_str())
@@ -84,7 +86,7 @@ pub async fn add_fault(
 
 pub async fn faults(pool: &PgPool, mchid: &Mchid) -> Result<Vec<Fault>, StoreError> {
     sqlx::query(
-        "SELECT id, endpoint, kind, remaining, latency_ms FROM faults WHERE mchid = ? AND remaining > 0 ORDER BY id",
+        "SELECT id, endpoint, kind, remaining, latency_ms FROM faults WHERE mchid = $1 AND remaining > 0 ORDER BY id",
     )
     .bind(mchid.as_str())
     .fetch_all(pool)
@@ -95,7 +97,7 @@ pub async fn faults(pool: &PgPool, mchid: &Mchid) -> Result<Vec<Fault>, StoreErr
 }
 
 pub async fn clear_faults(pool: &PgPool, mchid: &Mchid) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM faults WHERE mchid = ?")
+    sqlx::query("DELETE FROM faults WHERE mchid = $1")
         .bind(mchid.as_str())
         .execute(pool)
         .await?;
@@ -103,30 +105,34 @@ pub async fn clear_faults(pool: &PgPool, mchid: &Mchid) -> Result<(), StoreError
 }
 
 pub async fn take_fault(pool: &PgPool, mchid: &Mchid, endpoint: FaultEndpoint) -> Result<Option<Fault>, StoreError> {
-    // One statement: picking and decrementing cannot interleave with another caller's.
+    // One statement: the sub-select locks the oldest matching fault, waiting for a caller that
+    // holds it and then re-checking `remaining` on the row as that caller left it (READ
+    // COMMITTED); a fault used up meanwhile is passed over for the next one. Not SKIP LOCKED:
+    // that would answer "no fault" while another caller holds a fault with calls left.
     sqlx::query(
-        "UPDATE faults SET remaining = remaining - 1 WHERE id = (
-            SELECT id FROM faults WHERE mchid = ?1 AND remaining > 0
-              AND (endpoint = ?2 OR (endpoint = '*' AND ?2 <> 'notifications')) ORDER BY id LIMIT 1)
+        "UPDATE faults SET remaining = remaining - 1 WHERE remaining > 0 AND id = (
+            SELECT id FROM faults WHERE mchid = $1 AND remaining > 0
+              AND (endpoint = $2 OR (endpoint = '*' AND $2 <> 'notifications')) ORDER BY id LIMIT 1 FOR UPDATE)
          RETURNING id, endpoint, kind, remaining, latency_ms",
     )
     .bind(mchid.as_str())
     .bind(endpoint.as_str())
-    .fetch_all(pool)
+    .fetch_optional(pool)
     .await?
-    .first()
+    .as_ref()
     .map(fault)
     .transpose()
 }
 
 /// Deletes the merchant's contracts (history, retired links and outbox cascade), faults and clock.
+/// The merchant row is written (so locked) first, like `set_clock` does before re-timing.
 pub async fn reset(conn: &mut PgConnection, mchid: &Mchid) -> Result<(), StoreError> {
     for sql in [
-        "DELETE FROM contracts WHERE mchid = ?",
-        "DELETE FROM faults WHERE mchid = ?",
         "UPDATE merchants SET clock_anchor_real_ms = NULL, clock_anchor_virtual_ms = NULL, clock_speed = NULL,
-         notifications_paused = 0
-         WHERE mchid = ?",
+         notifications_paused = FALSE
+         WHERE mchid = $1",
+        "DELETE FROM contracts WHERE mchid = $1",
+        "DELETE FROM faults WHERE mchid = $1",
     ] {
         sqlx::query(sql).bind(mchid.as_str()).execute(&mut *conn).await?;
     }
@@ -134,13 +140,11 @@ pub async fn reset(conn: &mut PgConnection, mchid: &Mchid) -> Result<(), StoreEr
 }
 
 pub async fn delete_merchant(pool: &PgPool, mchid: &Mchid) -> Result<Deleted, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let origin: Option<String> = sqlx::query_scalar("SELECT origin FROM merchants WHERE mchid = ?")
+    let mut tx = pool.begin().await?;
+    let origin: Option<String> = sqlx::query_scalar("SELECT origin FROM merchants WHERE mchid = $1 FOR UPDATE")
         .bind(mchid.as_str())
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .next();
+        .fetch_optional(&mut *tx)
+        .await?;
     match origin.as_deref() {
         None => return Ok(Deleted::NotFound),
         Some("sandbox") => {}
@@ -148,10 +152,10 @@ pub async fn delete_merchant(pool: &PgPool, mchid: &Mchid) -> Result<Deleted, St
     }
     reset(&mut tx, mchid).await?;
     for sql in [
-        "DELETE FROM plan_sub_merchants WHERE plan_id IN (SELECT plan_id FROM plans WHERE mchid = ?)",
-        "DELETE FROM plans WHERE mchid = ?",
-        "DELETE FROM sub_merchant_appids WHERE sp_mchid = ?",
-        "DELETE FROM merchants WHERE mchid = ?",
+        "DELETE FROM plan_sub_merchants WHERE plan_id IN (SELECT plan_id FROM plans WHERE mchid = $1)",
+        "DELETE FROM plans WHERE mchid = $1",
+        "DELETE FROM sub_merchant_appids WHERE sp_mchid = $1",
+        "DELETE FROM merchants WHERE mchid = $1",
     ] {
         sqlx::query(sql).bind(mchid.as_str()).execute(&mut *tx).await?;
     }
@@ -160,13 +164,11 @@ pub async fn delete_merchant(pool: &PgPool, mchid: &Mchid) -> Result<Deleted, St
 }
 
 pub async fn merchant_by_control_token(pool: &PgPool, sha256_hex: &str) -> Result<Option<Mchid>, StoreError> {
-    let found: Vec<String> = sqlx::query_scalar("SELECT mchid FROM merchants WHERE control_token_sha256 = ?")
+    let found: Option<String> = sqlx::query_scalar("SELECT mchid FROM merchants WHERE control_token_sha256 = $1")
         .bind(sha256_hex)
-        .fetch_all(pool)
+        .fetch_optional(pool)
         .await?;
     found
-        .into_iter()
-        .next()
         .map(|m| Mchid::parse(&m).map_err(|e| StoreError::Corrupt(format!("mchid {m}: {e}"))))
         .transpose()
 }
