@@ -338,13 +338,15 @@ pub async fn terminate(
 
 /// The contract whose current session is `token`; `lock` (`""` or `"FOR UPDATE"`) is appended.
 async fn by_token(conn: &mut PgConnection, token: &str, lock: &str) -> Result<Option<Contract>, StoreError> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE session_token = $1 {lock}"))
-        .bind(token)
-        .fetch_optional(&mut *conn)
-        .await?
-        .as_ref()
-        .map(read)
-        .transpose()
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM contracts WHERE session_token = $1 {lock}"
+    ))
+    .bind(token)
+    .fetch_optional(&mut *conn)
+    .await?
+    .as_ref()
+    .map(read)
+    .transpose()
 }
 
 pub async fn session(pool: &PgPool, token: &str) -> Result<Option<SessionLookup>, StoreError> {
@@ -440,7 +442,13 @@ pub async fn act_on_session(
             Ok(()) => savepoint.commit().await?,
             Err(e) if is_second_signed(&e) => {
                 savepoint.rollback().await?;
-                change = match old.apply(Event::SigningFailed(SignFailure::AlreadySigned), now, signer, validity, None) {
+                change = match old.apply(
+                    Event::SigningFailed(SignFailure::AlreadySigned),
+                    now,
+                    signer,
+                    validity,
+                    None,
+                ) {
                     Ok(c) => c,
                     Err(refusal) => return Ok(Err(refusal)),
                 };

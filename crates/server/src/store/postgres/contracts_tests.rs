@@ -21,7 +21,7 @@ use crate::domain::contract::{
 use crate::domain::ids::{AppId, Mchid, PlanId};
 use crate::domain::notification::{AttemptOutcome, DeliveryStatus};
 use crate::domain::values::{ContractId, NotifyUrl, OpenId, OutContractCode, SessionToken, TerminationNote};
-use crate::store::{Attempt, ContractFilter, NotificationFilter, SessionLookup, StoreError};
+use crate::store::{Attempt, ContractFilter, NotificationFilter, SessionLookup};
 
 const MCHID: &str = "1900000109";
 const OTHER_MCHID: &str = "1900000110";
@@ -70,14 +70,12 @@ where
                 .execute(&pool)
                 .await
                 .expect("merchant");
-            sqlx::query(
-                "INSERT INTO plans (plan_id, mchid, name, contract_validity_days) VALUES ($1, $2, 'Plan', 30)",
-            )
-            .bind(plan)
-            .bind(mchid)
-            .execute(&pool)
-            .await
-            .expect("plan");
+            sqlx::query("INSERT INTO plans (plan_id, mchid, name, contract_validity_days) VALUES ($1, $2, 'Plan', 30)")
+                .bind(plan)
+                .bind(mchid)
+                .execute(&pool)
+                .await
+                .expect("plan");
         }
         tokio::spawn(body(Db { url: url.clone(), pool })).await
     }
@@ -170,23 +168,34 @@ async fn presign_renew_query_sign_terminate() {
         // Queries.
         let id = &c1.contract_id;
         assert_eq!(super::by_id(pool, None, id).await.unwrap().as_ref(), Some(&c1));
-        assert_eq!(super::by_id(pool, Some(&mchid()), id).await.unwrap().as_ref(), Some(&c1));
+        assert_eq!(
+            super::by_id(pool, Some(&mchid()), id).await.unwrap().as_ref(),
+            Some(&c1)
+        );
         let other = Mchid::parse(OTHER_MCHID).unwrap();
         assert_eq!(super::by_id(pool, Some(&other), id).await.unwrap(), None);
         let code = OutContractCode::from_stored("code-1".into());
         let plan = PlanId::new(PLAN).unwrap();
         assert_eq!(
-            super::by_code(pool, &mchid(), None, plan, &code).await.unwrap().as_ref(),
+            super::by_code(pool, &mchid(), None, plan, &code)
+                .await
+                .unwrap()
+                .as_ref(),
             Some(&c1)
         );
-        assert_eq!(super::by_code(pool, &mchid(), Some(&other), plan, &code).await.unwrap(), None);
+        assert_eq!(
+            super::by_code(pool, &mchid(), Some(&other), plan, &code).await.unwrap(),
+            None
+        );
         let unknown = ContractId::from_stored("nope".into());
-        assert_eq!(super::by_ids(pool, &[id.clone(), unknown]).await.unwrap(), vec![c1.clone()]);
+        assert_eq!(
+            super::by_ids(pool, &[id.clone(), unknown]).await.unwrap(),
+            vec![c1.clone()]
+        );
         assert!(super::by_ids(pool, &[]).await.unwrap().is_empty());
 
         // A renewal keeps the contract id and creation time, and retires the old link.
-        let mut again = presigned(MCHID, PLAN, "code-1", t0 + Duration::from_secs(5));
-        again.user_display_name = None;
+        let again = presigned(MCHID, PLAN, "code-1", t0 + Duration::from_secs(5));
         let c2 = super::presign(pool, &again).await.unwrap().expect("renewed");
         assert_eq!(c2.contract_id, c1.contract_id);
         assert_eq!(c2.created_at, t0);
@@ -202,21 +211,34 @@ async fn presign_renew_query_sign_terminate() {
         assert!(super::session(pool, "unknown").await.unwrap().is_none());
         let t1 = t0 + Duration::from_secs(10);
         assert_eq!(
-            super::act_on_session(pool, c1.session.token.as_str(), &UserAction::Open, t1).await.unwrap(),
+            super::act_on_session(pool, c1.session.token.as_str(), &UserAction::Open, t1)
+                .await
+                .unwrap(),
             Err(Refusal::SessionExpired)
         );
         assert_eq!(
-            super::act_on_session(pool, "unknown", &UserAction::Open, t1).await.unwrap(),
+            super::act_on_session(pool, "unknown", &UserAction::Open, t1)
+                .await
+                .unwrap(),
             Err(Refusal::UnknownSession)
         );
 
         // Open, open again (no change), agree: SIGNED with a PAPAY.SIGN in the outbox.
         let token = c2.session.token.as_str();
-        let opened = super::act_on_session(pool, token, &UserAction::Open, t1).await.unwrap().unwrap();
+        let opened = super::act_on_session(pool, token, &UserAction::Open, t1)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(opened.contract.state, ContractState::Signing);
-        let reopened = super::act_on_session(pool, token, &UserAction::Open, t1).await.unwrap().unwrap();
+        let reopened = super::act_on_session(pool, token, &UserAction::Open, t1)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(reopened.contract.state, ContractState::Signing);
-        let signed = super::act_on_session(pool, token, &agree("openid-1"), t1).await.unwrap().unwrap();
+        let signed = super::act_on_session(pool, token, &agree("openid-1"), t1)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(signed.event, Event::UserAgreed);
         assert_eq!(signed.contract.state, ContractState::Signed);
         assert_eq!(signed.contract.signed_time, Some(t1));
@@ -229,13 +251,18 @@ async fn presign_renew_query_sign_terminate() {
         assert_eq!(outbox[0].contract_id, c1.contract_id);
         assert_eq!(outbox[0].status, DeliveryStatus::Pending);
         assert_eq!(
-            super::act_on_session(pool, token, &UserAction::Decline, t1).await.unwrap(),
+            super::act_on_session(pool, token, &UserAction::Decline, t1)
+                .await
+                .unwrap(),
             Err(Refusal::SessionClosed)
         );
 
         // A signed code is not pre-signed again.
         let third = presigned(MCHID, PLAN, "code-1", t1);
-        assert_eq!(super::presign(pool, &third).await.unwrap(), Err(Refusal::ContractExisted));
+        assert_eq!(
+            super::presign(pool, &third).await.unwrap(),
+            Err(Refusal::ContractExisted)
+        );
 
         // Termination: only the merchant's own, only once, with a PAPAY.TERMINATE.
         let t2 = t1 + Duration::from_secs(60);
@@ -255,13 +282,22 @@ async fn presign_renew_query_sign_terminate() {
         assert_eq!(ended.termination_note, Some(note));
         assert_eq!(super::by_id(pool, None, id).await.unwrap().unwrap(), ended);
         assert_eq!(
-            super::terminate(pool, None, id, TerminationMode::Platform, None, t2).await.unwrap(),
+            super::terminate(pool, None, id, TerminationMode::Platform, None, t2)
+                .await
+                .unwrap(),
             Err(Refusal::NotTerminable)
         );
         assert_eq!(
-            super::terminate(pool, None, &ContractId::from_stored("nope".into()), TerminationMode::User, None, t2)
-                .await
-                .unwrap(),
+            super::terminate(
+                pool,
+                None,
+                &ContractId::from_stored("nope".into()),
+                TerminationMode::User,
+                None,
+                t2
+            )
+            .await
+            .unwrap(),
             Err(Refusal::NotTerminable)
         );
         let outbox = notifications::list(pool, &mchid(), &all_of(10)).await.unwrap();
@@ -319,21 +355,41 @@ async fn decline_expire_v2_institutional_and_listing() {
                 .unwrap(),
             Err(Refusal::SessionExpired)
         );
-        assert!(notifications::list(pool, &mchid(), &all_of(10)).await.unwrap().is_empty());
+        assert!(notifications::list(pool, &mchid(), &all_of(10))
+            .await
+            .unwrap()
+            .is_empty());
 
         // A SIGNFAIL code may be pre-signed again.
-        let renewed = super::presign(pool, &presigned(MCHID, PLAN, "list-0", t0)).await.unwrap().unwrap();
+        let renewed = super::presign(pool, &presigned(MCHID, PLAN, "list-0", t0))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(renewed.contract_id, made[0].contract_id);
 
-        let all = super::list(pool, &mchid(), &ContractFilter { limit: 10, ..Default::default() })
-            .await
-            .unwrap();
+        let all = super::list(
+            pool,
+            &mchid(),
+            &ContractFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         let ids: Vec<_> = all.iter().map(|c| c.contract_id.clone()).collect();
         let expected: Vec<_> = made.iter().rev().map(|c| c.contract_id.clone()).collect();
         assert_eq!(ids, expected);
-        let limited = super::list(pool, &mchid(), &ContractFilter { limit: 2, ..Default::default() })
-            .await
-            .unwrap();
+        let limited = super::list(
+            pool,
+            &mchid(),
+            &ContractFilter {
+                limit: 2,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(limited.len(), 2);
         let by_state = super::list(
             pool,
@@ -388,28 +444,43 @@ async fn decline_expire_v2_institutional_and_listing() {
         v2.openid = Some(OpenId::from_stored("v2-user".into()));
         let stored = super::presign(pool, &v2).await.unwrap().unwrap();
         assert_eq!(stored, v2);
-        assert_eq!(super::by_id(pool, None, &v2.contract_id).await.unwrap(), Some(v2.clone()));
+        assert_eq!(
+            super::by_id(pool, None, &v2.contract_id).await.unwrap(),
+            Some(v2.clone())
+        );
         let sub = Mchid::parse("1900000999").unwrap();
-        let found = super::by_code(pool, &mchid(), Some(&sub), PlanId::new(PLAN).unwrap(), &v2.out_contract_code)
-            .await
-            .unwrap();
+        let found = super::by_code(
+            pool,
+            &mchid(),
+            Some(&sub),
+            PlanId::new(PLAN).unwrap(),
+            &v2.out_contract_code,
+        )
+        .await
+        .unwrap();
         assert_eq!(found, Some(v2.clone()));
-        // The pre-sign's openid decides: another user's agreement fails.
-        let wrong = super::act_on_session(pool, v2.session.token.as_str(), &agree("someone-else"), t0)
+        // Signed: its notification follows the v2 schedule.
+        let signed = super::act_on_session(pool, v2.session.token.as_str(), &agree("v2-user"), t0)
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(wrong.event, Event::SigningFailed(SignFailure::OpenIdMismatch));
-        let v2_outbox: Vec<String> = sqlx::query_scalar("SELECT api FROM notification_outbox")
+        assert_eq!(signed.contract.state, ContractState::Signed);
+        let apis: Vec<String> = sqlx::query_scalar("SELECT api FROM notification_outbox")
             .fetch_all(pool)
             .await
             .unwrap();
-        assert!(v2_outbox.is_empty());
+        assert_eq!(apis, ["V2"]);
+        let claimed = notifications::claim(pool, "w", OffsetDateTime::now_utc() + Duration::from_secs(1), 1000, 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].schedule, crate::domain::notification::Schedule::V2);
+        assert_eq!(claimed[0].contract_id, v2.contract_id);
     })
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_presigns_of_one_code_make_one_contract() {
     with_db(|db| async move {
         let instances = [db.pool.clone(), db.instance().await, db.instance().await];
@@ -434,7 +505,7 @@ async fn concurrent_presigns_of_one_code_make_one_contract() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_agreements_of_one_user_sign_once() {
     with_db(|db| async move {
         let instances = [db.pool.clone(), db.instance().await, db.instance().await];
@@ -463,10 +534,20 @@ async fn concurrent_agreements_of_one_user_sign_once() {
             assert_eq!(signed, 1, "round {round}");
             let mut states = Vec::new();
             for c in [&a, &b] {
-                states.push(super::by_id(&db.pool, None, &c.contract_id).await.unwrap().unwrap().state);
+                states.push(
+                    super::by_id(&db.pool, None, &c.contract_id)
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .state,
+                );
             }
             states.sort_by_key(|s| s.as_str());
-            assert_eq!(states, [ContractState::SignFail, ContractState::Signed], "round {round}");
+            assert_eq!(
+                states,
+                [ContractState::Signed, ContractState::SignFail],
+                "round {round}"
+            );
             let signs: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM notification_outbox WHERE contract_id IN ($1, $2) AND event_type = $3",
             )
@@ -522,7 +603,9 @@ async fn queued(pool: &PgPool, n: usize, at: OffsetDateTime) -> (Contract, Vec<S
     let mut conn = pool.acquire().await.unwrap();
     for _ in 0..n {
         let id = crate::domain::values::notification_id();
-        notifications::enqueue(&mut conn, &id, &c, EVENT_SIGN, at).await.unwrap();
+        notifications::enqueue(&mut conn, &id, &c, EVENT_SIGN, at)
+            .await
+            .unwrap();
         ids.push(id);
     }
     (c, ids)
@@ -548,10 +631,15 @@ fn attempt(id: &str, at: OffsetDateTime, status: DeliveryStatus, next_due: Optio
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn claims_are_disjoint_and_expired_leases_come_back() {
     with_db(|db| async move {
-        let instances = [db.pool.clone(), db.instance().await, db.instance().await, db.instance().await];
+        let instances = [
+            db.pool.clone(),
+            db.instance().await,
+            db.instance().await,
+            db.instance().await,
+        ];
         let t0 = OffsetDateTime::now_utc();
         let (_, ids) = queued(&db.pool, 60, t0).await;
         let claim_at = t0 + Duration::from_millis(1);
@@ -581,9 +669,14 @@ async fn claims_are_disjoint_and_expired_leases_come_back() {
 
         // Leased: nothing to claim until the leases run out, then everything again.
         let later = claim_at + Duration::from_secs(30);
-        assert!(notifications::claim(&db.pool, "late", later, lease, 100).await.unwrap().is_empty());
+        assert!(notifications::claim(&db.pool, "late", later, lease, 100)
+            .await
+            .unwrap()
+            .is_empty());
         let expired = claim_at + Duration::from_millis(lease as u64 + 1);
-        let retaken = notifications::claim(&db.pool, "taker", expired, lease, 100).await.unwrap();
+        let retaken = notifications::claim(&db.pool, "taker", expired, lease, 100)
+            .await
+            .unwrap();
         assert_eq!(retaken.len(), ids.len());
 
         // The first owners lost their leases: their results are not recorded.
@@ -597,7 +690,10 @@ async fn claims_are_disjoint_and_expired_leases_come_back() {
         .await
         .unwrap();
         let (_, rec) = notifications::get(&db.pool, &first).await.unwrap().unwrap();
-        assert_eq!((rec.attempts, rec.status, rec.log.len()), (0, DeliveryStatus::Pending, 0));
+        assert_eq!(
+            (rec.attempts, rec.status, rec.log.len()),
+            (0, DeliveryStatus::Pending, 0)
+        );
 
         // The new owner records: one delivered, one retried later, one given up.
         let retry_at = expired + Duration::from_secs(10);
@@ -614,7 +710,10 @@ async fn claims_are_disjoint_and_expired_leases_come_back() {
         .unwrap();
         let (owner, rec) = notifications::get(&db.pool, &ids[0]).await.unwrap().unwrap();
         assert_eq!(owner, mchid());
-        assert_eq!((rec.attempts, rec.status, rec.next_due), (1, DeliveryStatus::Delivered, None));
+        assert_eq!(
+            (rec.attempts, rec.status, rec.next_due),
+            (1, DeliveryStatus::Delivered, None)
+        );
         assert_eq!(rec.log.len(), 1);
         assert_eq!(rec.log[0].number, 1);
         assert_eq!(rec.log[0].http_status, Some(200));
@@ -622,14 +721,19 @@ async fn claims_are_disjoint_and_expired_leases_come_back() {
         assert_eq!(rec.log[0].outcome, AttemptOutcome::Delivered);
         let (_, rec) = notifications::get(&db.pool, &ids[1]).await.unwrap().unwrap();
         assert_eq!(rec.status, DeliveryStatus::Pending);
-        assert_eq!(rec.next_due, Some(super::super::from_ms(super::super::ms(retry_at)).unwrap()));
+        assert_eq!(
+            rec.next_due,
+            Some(super::super::from_ms(super::super::ms(retry_at)).unwrap())
+        );
         let (_, rec) = notifications::get(&db.pool, &ids[2]).await.unwrap().unwrap();
         assert_eq!(rec.status, DeliveryStatus::GaveUp);
         assert!(notifications::get(&db.pool, "nope").await.unwrap().is_none());
 
         // Recorded rows are released; the rest are still leased to "taker".
         let after = expired + Duration::from_secs(20);
-        let again = notifications::claim(&db.pool, "third", after, lease, 100).await.unwrap();
+        let again = notifications::claim(&db.pool, "third", after, lease, 100)
+            .await
+            .unwrap();
         assert_eq!(again.iter().map(|n| n.id.clone()).collect::<Vec<_>>(), [ids[1].clone()]);
         assert_eq!(again[0].attempts, 1);
 
@@ -645,11 +749,20 @@ async fn claims_are_disjoint_and_expired_leases_come_back() {
         )
         .await
         .unwrap();
-        assert_eq!(delivered.iter().map(|n| n.id.clone()).collect::<Vec<_>>(), [ids[0].clone()]);
-        assert_eq!(notifications::list(&db.pool, &mchid(), &all_of(5)).await.unwrap().len(), 5);
+        assert_eq!(
+            delivered.iter().map(|n| n.id.clone()).collect::<Vec<_>>(),
+            [ids[0].clone()]
+        );
+        assert_eq!(
+            notifications::list(&db.pool, &mchid(), &all_of(5)).await.unwrap().len(),
+            5
+        );
         // The pre-sign of `queued` was signed by nobody: its outbox rows are ours alone.
         let other = Mchid::parse(OTHER_MCHID).unwrap();
-        assert!(notifications::list(&db.pool, &other, &all_of(100)).await.unwrap().is_empty());
+        assert!(notifications::list(&db.pool, &other, &all_of(100))
+            .await
+            .unwrap()
+            .is_empty());
     })
     .await;
 }
@@ -668,9 +781,14 @@ async fn next_due_resend_pause_bodies_and_virtual_clocks() {
         assert!(notifications::set_paused(pool, &mchid(), true).await.unwrap());
         assert_eq!(notifications::next_due(pool).await.unwrap(), None);
         let soon = t0 + Duration::from_secs(1);
-        assert!(notifications::claim(pool, "w", soon, 1000, 10).await.unwrap().is_empty());
+        assert!(notifications::claim(pool, "w", soon, 1000, 10)
+            .await
+            .unwrap()
+            .is_empty());
         assert!(notifications::set_paused(pool, &mchid(), false).await.unwrap());
-        assert!(!notifications::set_paused(pool, &Mchid::parse("1").unwrap(), true).await.unwrap());
+        assert!(!notifications::set_paused(pool, &Mchid::parse("1").unwrap(), true)
+            .await
+            .unwrap());
         assert_eq!(notifications::next_due(pool).await.unwrap(), Some(t0_ms));
 
         // Envelopes: the first writer wins.
@@ -689,15 +807,23 @@ async fn next_due_resend_pause_bodies_and_virtual_clocks() {
         // Delivered, then resent: pending again, due at the resend's time.
         let claimed = notifications::claim(pool, "w", soon, 1000, 10).await.unwrap();
         assert_eq!(claimed.len(), 2);
-        assert_eq!(claimed.iter().find(|n| n.id == ids[0]).unwrap().body.as_deref(), Some("first"));
-        let done: Vec<Attempt> = ids.iter().map(|id| attempt(id, soon, DeliveryStatus::Delivered, None)).collect();
+        assert_eq!(
+            claimed.iter().find(|n| n.id == ids[0]).unwrap().body.as_deref(),
+            Some("first")
+        );
+        let done: Vec<Attempt> = ids
+            .iter()
+            .map(|id| attempt(id, soon, DeliveryStatus::Delivered, None))
+            .collect();
         notifications::record(pool, "w", &done).await.unwrap();
         assert_eq!(notifications::next_due(pool).await.unwrap(), None);
         let resend_at = t0 + Duration::from_secs(5);
         assert!(notifications::resend(pool, &mchid(), &ids[0], resend_at).await.unwrap());
-        assert!(!notifications::resend(pool, &Mchid::parse(OTHER_MCHID).unwrap(), &ids[0], resend_at)
-            .await
-            .unwrap());
+        assert!(
+            !notifications::resend(pool, &Mchid::parse(OTHER_MCHID).unwrap(), &ids[0], resend_at)
+                .await
+                .unwrap()
+        );
         assert!(!notifications::resend(pool, &mchid(), "nope", resend_at).await.unwrap());
         let resend_ms = super::super::from_ms(super::super::ms(resend_at)).unwrap();
         assert_eq!(notifications::next_due(pool).await.unwrap(), Some(resend_ms));
@@ -708,10 +834,16 @@ async fn next_due_resend_pause_bodies_and_virtual_clocks() {
         let claimed = notifications::claim(pool, "w", resend_at, 1000, 10).await.unwrap();
         assert_eq!(claimed.len(), 1);
         let resend_again = resend_at + Duration::from_secs(1);
-        assert!(notifications::resend(pool, &mchid(), &ids[0], resend_again).await.unwrap());
-        notifications::record(pool, "w", &[attempt(&ids[0], resend_at, DeliveryStatus::Delivered, None)])
+        assert!(notifications::resend(pool, &mchid(), &ids[0], resend_again)
             .await
-            .unwrap();
+            .unwrap());
+        notifications::record(
+            pool,
+            "w",
+            &[attempt(&ids[0], resend_at, DeliveryStatus::Delivered, None)],
+        )
+        .await
+        .unwrap();
         let (_, rec) = notifications::get(pool, &ids[0]).await.unwrap().unwrap();
         assert_eq!(rec.status, DeliveryStatus::Pending);
         assert_eq!(rec.attempts, 2);
@@ -749,31 +881,45 @@ async fn next_due_resend_pause_bodies_and_virtual_clocks() {
         set_clock(1_000_000, due_virtual - 1000, 2.0).await;
         assert_eq!(due_real(pool.clone(), ids[0].clone()).await, Some(1_000_500));
         set_clock(1_000_000, due_virtual - 1000, 3.0).await;
-        assert_eq!(due_real(pool.clone(), ids[0].clone()).await, Some(1_000_333), "truncated");
+        assert_eq!(
+            due_real(pool.clone(), ids[0].clone()).await,
+            Some(1_000_333),
+            "truncated"
+        );
         set_clock(1_000_000, due_virtual - 1000, 0.0).await;
         assert_eq!(due_real(pool.clone(), ids[0].clone()).await, None, "frozen short of it");
         set_clock(1_000_000, due_virtual, 0.0).await;
-        assert_eq!(due_real(pool.clone(), ids[0].clone()).await, Some(1_000_000), "frozen at it");
-        // Delivered rows are not re-timed.
-        assert_eq!(due_real(pool.clone(), ids[1].clone()).await, Some(super::super::ms(soon)));
+        assert_eq!(
+            due_real(pool.clone(), ids[0].clone()).await,
+            Some(1_000_000),
+            "frozen at it"
+        );
+        // Delivered rows have no due time, and re-timing leaves them so.
+        assert_eq!(due_real(pool.clone(), ids[1].clone()).await, None);
 
         // Enqueued under a virtual clock: due_real_ms computed at once.
         set_clock(2_000_000, 5_000_000, 4.0).await;
-        let c = super::by_id(pool, None, &notifications::get(pool, &ids[0]).await.unwrap().unwrap().1.contract_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let c = super::by_id(
+            pool,
+            None,
+            &notifications::get(pool, &ids[0]).await.unwrap().unwrap().1.contract_id,
+        )
+        .await
+        .unwrap()
+        .unwrap();
         let mut conn = pool.acquire().await.unwrap();
         let at = super::super::from_ms(5_004_000).unwrap();
-        notifications::enqueue(&mut conn, "virtual-one", &c, EVENT_TERMINATE, at).await.unwrap();
-        drop(conn);
-        assert_eq!(due_real(pool.clone(), "virtual-one".into()).await, Some(2_001_000));
-        let got: Vec<(String, i64)> = sqlx::query_as("SELECT api, schedule_base_ms FROM notification_outbox WHERE id = 'virtual-one'")
-            .fetch_all(pool)
+        notifications::enqueue(&mut conn, "virtual-one", &c, EVENT_TERMINATE, at)
             .await
             .unwrap();
+        drop(conn);
+        assert_eq!(due_real(pool.clone(), "virtual-one".into()).await, Some(2_001_000));
+        let got: Vec<(String, i64)> =
+            sqlx::query_as("SELECT api, schedule_base_ms FROM notification_outbox WHERE id = 'virtual-one'")
+                .fetch_all(pool)
+                .await
+                .unwrap();
         assert_eq!(got, [("V3".to_string(), 5_004_000)]);
-        let _: Option<StoreError> = None;
     })
     .await;
 }

@@ -278,10 +278,12 @@ pub async fn list(pool: &PgPool, mchid: &Mchid, f: &NotificationFilter) -> Resul
 
 /// One notification with its delivery log.
 pub async fn get(pool: &PgPool, id: &str) -> Result<Option<(Mchid, NotificationRecord)>, StoreError> {
-    let row = sqlx::query(&format!("SELECT mchid, {RECORD_COLUMNS} FROM notification_outbox WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT mchid, {RECORD_COLUMNS} FROM notification_outbox WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
     let Some(row) = row.as_ref() else {
         return Ok(None);
     };
