@@ -923,3 +923,34 @@ async fn next_due_resend_pause_bodies_and_virtual_clocks() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_envelope_fixes_agree_on_the_first() {
+    with_db(|db| async move {
+        let instances = [db.pool.clone(), db.instance().await, db.instance().await];
+        let (_, ids) = queued(&db.pool, 3, OffsetDateTime::now_utc()).await;
+        let mut tasks = Vec::new();
+        for i in 0..30 {
+            let pool = instances[i % instances.len()].clone();
+            // Each writer names the ids in its own order.
+            let mut bodies: Vec<(String, String)> = ids.iter().map(|id| (id.clone(), format!("body-{i}"))).collect();
+            bodies.rotate_left(i % ids.len());
+            tasks.push(tokio::spawn(
+                async move { notifications::fix_bodies(&pool, &bodies).await },
+            ));
+        }
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap().expect("no database error"));
+        }
+        for id in &ids {
+            let (_, stored) = notifications::get(&db.pool, id).await.unwrap().unwrap();
+            let stored = stored.body.expect("fixed");
+            assert!(
+                answers.iter().all(|a| a[id] == stored),
+                "every writer is answered the stored body"
+            );
+        }
+    })
+    .await;
+}

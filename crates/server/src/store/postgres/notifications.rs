@@ -2,8 +2,8 @@
 //! change's transaction; claim due work under a lease with `FOR UPDATE SKIP LOCKED`, so
 //! concurrent claimers take disjoint sets and a lease that runs out is taken over by whoever
 //! claims next; record each attempt (only the lease owner's) and the next due time; list the
-//! delivery log. Statements that lock several outbox rows lock them in `id` order, so they
-//! cannot deadlock one another.
+//! delivery log. Statements that lock several outbox rows lock them in byte order of `id`, so
+//! they cannot deadlock one another.
 
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -196,7 +196,7 @@ pub async fn next_due(pool: &PgPool) -> Result<Option<OffsetDateTime>, StoreErro
 pub async fn retime(conn: &mut PgConnection, mchid: &Mchid) -> Result<(), StoreError> {
     sqlx::query(&format!(
         "WITH mine AS MATERIALIZED (
-            SELECT id FROM notification_outbox WHERE mchid = $1 AND status = 'PENDING' ORDER BY id FOR UPDATE)
+            SELECT id FROM notification_outbox WHERE mchid = $1 AND status = 'PENDING' ORDER BY id COLLATE \"C\" FOR UPDATE)
          UPDATE notification_outbox
          SET due_real_ms = (SELECT {} FROM merchants m WHERE m.mchid = notification_outbox.mchid)
          FROM mine WHERE notification_outbox.id = mine.id AND notification_outbox.status = 'PENDING'",
