@@ -1,5 +1,10 @@
-//! Contract use-cases on SQLite. Write transactions start with `BEGIN IMMEDIATE`, so a
-//! read-then-write never deadlocks against another writer; uniqueness is the database's job.
+//! Contract use-cases on PostgreSQL, safe with several instances sharing the database.
+//! A pre-sign is one upsert (`INSERT … ON CONFLICT … DO UPDATE … WHERE`), so concurrent
+//! pre-signs of one code make one contract. A read-check-write (user action, termination)
+//! runs in a transaction that first locks the contract row (`SELECT … FOR UPDATE`). The
+//! "one SIGNED contract per user and plan" rule is the unique partial index
+//! `contracts_one_signed_per_user`; an agreement that loses the race to it ends in SIGNFAIL
+//! (`SigningFailed(AlreadySigned)`) under a savepoint, never in an error.
 
 use papay_protocol::notifications::{EVENT_SIGN, EVENT_TERMINATE};
 use sqlx::postgres::PgRow;
@@ -153,12 +158,12 @@ pub async fn presign(pool: &PgPool, c: &Contract) -> Result<Result<Contract, Ref
         .filter(|s| transition(*s, Event::PresignRenewed) == Ok((c.state, Effect::None)))
         .map(ContractState::as_str)
         .collect();
-    let placeholders = vec!["?"; renewable.len()].join(", ");
     let s = &c.session;
     let now = c.created_at.unix_timestamp();
     let sql = format!(
         "INSERT INTO contracts ({COLUMNS}, updated_at, last_event)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, ?, ?, ?, ?, 'PRESIGN')
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                 NULL, NULL, NULL, NULL, NULL, $20, $21, $22, $23, 'PRESIGN')
          ON CONFLICT (mchid, sub_mchid, plan_id, out_contract_code) DO UPDATE SET
             appid = excluded.appid, sp_appid = excluded.sp_appid, sub_appid = excluded.sub_appid,
             user_display_name = excluded.user_display_name, openid = excluded.openid,
@@ -168,10 +173,10 @@ pub async fn presign(pool: &PgPool, c: &Contract) -> Result<Result<Contract, Ref
             user_client_ip = excluded.user_client_ip, updated_at = excluded.updated_at,
             api = excluded.api, request_serial = excluded.request_serial, sign_type = excluded.sign_type,
             last_event = 'PRESIGN_RENEWED'
-         WHERE contracts.state IN ({placeholders})
+         WHERE contracts.state = ANY($24)
          RETURNING contract_id, created_at"
     );
-    let mut q = sqlx::query(&sql)
+    let row = sqlx::query(&sql)
         .bind(c.contract_id.as_str())
         .bind(c.mchid.as_str())
         .bind(sub_mchid)
@@ -194,11 +199,11 @@ pub async fn presign(pool: &PgPool, c: &Contract) -> Result<Result<Contract, Ref
         .bind(api)
         .bind(request_serial)
         .bind(sign_type)
-        .bind(now);
-    for state in &renewable {
-        q = q.bind(*state);
-    }
-    let Some(row) = q.fetch_all(pool).await?.into_iter().next() else {
+        .bind(now)
+        .bind(&renewable)
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else {
         return Ok(Err(Refusal::ContractExisted));
     };
     Ok(Ok(Contract {
@@ -208,38 +213,54 @@ pub async fn presign(pool: &PgPool, c: &Contract) -> Result<Result<Contract, Ref
     }))
 }
 
+const BY_ID: &str = "contract_id = $1 AND ($2::TEXT IS NULL OR mchid = $2)";
+
 /// The contract with this id; only the merchant's own when `mchid` is given.
 pub async fn by_id<'c>(
     executor: impl sqlx::PgExecutor<'c>,
     mchid: Option<&Mchid>,
     id: &ContractId,
 ) -> Result<Option<Contract>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM contracts WHERE contract_id = ?1 AND (?2 IS NULL OR mchid = ?2)"
-    ))
-    .bind(id.as_str())
-    .bind(mchid.map(|m| m.as_str()))
-    .fetch_all(executor)
-    .await?;
-    rows.first().map(read).transpose()
+    sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE {BY_ID}"))
+        .bind(id.as_str())
+        .bind(mchid.map(|m| m.as_str()))
+        .fetch_optional(executor)
+        .await?
+        .as_ref()
+        .map(read)
+        .transpose()
+}
+
+/// [`by_id`], locking the row until the caller's transaction ends.
+async fn lock_by_id(
+    conn: &mut PgConnection,
+    mchid: Option<&Mchid>,
+    id: &ContractId,
+) -> Result<Option<Contract>, StoreError> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE {BY_ID} FOR UPDATE"))
+        .bind(id.as_str())
+        .bind(mchid.map(|m| m.as_str()))
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(read)
+        .transpose()
 }
 
 /// The contracts with these ids, in no particular order.
 pub async fn by_ids(pool: &PgPool, ids: &[ContractId]) -> Result<Vec<Contract>, StoreError> {
-    let mut found = Vec::with_capacity(ids.len());
-    // Bounded statements: SQLite limits bound parameters.
-    for chunk in ids.chunks(256) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let sql = format!("SELECT {COLUMNS} FROM contracts WHERE contract_id IN ({marks})");
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(id.as_str());
-        }
-        for row in q.fetch_all(pool).await? {
-            found.push(read(&row)?);
-        }
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(found)
+    // One array parameter, however many ids.
+    let ids: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+    sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE contract_id = ANY($1)"))
+        .bind(&ids)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(read)
+        .collect()
 }
 
 pub async fn by_code(
@@ -250,20 +271,20 @@ pub async fn by_code(
     code: &OutContractCode,
 ) -> Result<Option<Contract>, StoreError> {
     sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM contracts WHERE mchid = ? AND sub_mchid = ? AND plan_id = ? AND out_contract_code = ?"
+        "SELECT {COLUMNS} FROM contracts WHERE mchid = $1 AND sub_mchid = $2 AND plan_id = $3 AND out_contract_code = $4"
     ))
     .bind(mchid.as_str())
     .bind(sub_mchid.map_or("", |m| m.as_str()))
     .bind(plan_id.get())
     .bind(code.as_str())
-    .fetch_all(pool)
+    .fetch_optional(pool)
     .await?
-    .first()
+    .as_ref()
     .map(read)
     .transpose()
 }
 
-/// Writes a change of a contract the caller read inside the same transaction, with its
+/// Writes a change of a contract the caller locked inside the same transaction, with its
 /// history line (by trigger) and its notification (outbox).
 async fn save(
     conn: &mut PgConnection,
@@ -273,9 +294,9 @@ async fn save(
 ) -> Result<(), StoreError> {
     let c = &change.contract;
     sqlx::query(
-        "UPDATE contracts SET state = ?, openid = ?, session_expires_at = ?, signed_time = ?, expired_time = ?,
-         terminated_time = ?, termination_mode = ?, termination_note = ?, updated_at = ?, last_event = ?
-         WHERE contract_id = ? AND state = ?",
+        "UPDATE contracts SET state = $1, openid = $2, session_expires_at = $3, signed_time = $4, expired_time = $5,
+         terminated_time = $6, termination_mode = $7, termination_note = $8, updated_at = $9, last_event = $10
+         WHERE contract_id = $11 AND state = $12",
     )
     .bind(c.state.as_str())
     .bind(c.openid.as_ref().map(|o| o.as_str()))
@@ -302,8 +323,8 @@ pub async fn terminate(
     note: Option<&TerminationNote>,
     now: OffsetDateTime,
 ) -> Result<Result<Contract, Refusal>, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let Some(old) = by_id(&mut *tx, mchid, id).await? else {
+    let mut tx = pool.begin().await?;
+    let Some(old) = lock_by_id(&mut tx, mchid, id).await? else {
         return Ok(Err(Refusal::NotTerminable));
     };
     let change = match old.apply(Event::Terminated(mode), now, None, 0, note) {
@@ -315,29 +336,45 @@ pub async fn terminate(
     Ok(Ok(change.contract))
 }
 
-async fn by_token(conn: &mut PgConnection, token: &str) -> Result<Option<Contract>, StoreError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM contracts WHERE session_token = ?"))
-        .bind(token)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.first().map(read).transpose()
+/// The contract whose current session is `token`; `lock` (`""` or `"FOR UPDATE"`) is appended.
+async fn by_token(conn: &mut PgConnection, token: &str, lock: &str) -> Result<Option<Contract>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM contracts WHERE session_token = $1 {lock}"
+    ))
+    .bind(token)
+    .fetch_optional(&mut *conn)
+    .await?
+    .as_ref()
+    .map(read)
+    .transpose()
 }
 
 pub async fn session(pool: &PgPool, token: &str) -> Result<Option<SessionLookup>, StoreError> {
     let mut conn = pool.acquire().await?;
-    if let Some(c) = by_token(&mut conn, token).await? {
+    if let Some(c) = by_token(&mut conn, token, "").await? {
         return Ok(Some(SessionLookup::Current(c)));
     }
-    let retired: Vec<String> = sqlx::query_scalar("SELECT contract_id FROM retired_sessions WHERE session_token = ?")
-        .bind(token)
-        .fetch_all(&mut *conn)
-        .await?;
-    let Some(id) = retired.into_iter().next() else {
+    let retired: Option<String> =
+        sqlx::query_scalar("SELECT contract_id FROM retired_sessions WHERE session_token = $1")
+            .bind(token)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(id) = retired else {
         return Ok(None);
     };
     Ok(by_id(&mut *conn, None, &ContractId::from_stored(id))
         .await?
         .map(SessionLookup::Replaced))
+}
+
+/// Whether `e` is the unique index on (plan, openid) of SIGNED contracts refusing a second one.
+fn is_second_signed(e: &StoreError) -> bool {
+    match e {
+        StoreError::Database(sqlx::Error::Database(db)) => {
+            db.code().as_deref() == Some("23505") && db.constraint() == Some("contracts_one_signed_per_user")
+        }
+        _ => false,
+    }
 }
 
 pub async fn act_on_session(
@@ -346,10 +383,11 @@ pub async fn act_on_session(
     action: &UserAction,
     now: OffsetDateTime,
 ) -> Result<Result<Change, Refusal>, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let Some(old) = by_token(&mut tx, token).await? else {
+    let mut tx = pool.begin().await?;
+    // The lock serialises every action on this contract (and its pre-sign renewals) until commit.
+    let Some(old) = by_token(&mut tx, token, "FOR UPDATE").await? else {
         let replaced: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM retired_sessions WHERE session_token = ?)")
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM retired_sessions WHERE session_token = $1)")
                 .bind(token)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -368,8 +406,10 @@ pub async fn act_on_session(
         _ => None,
     };
     if let (Event::UserAgreed, Some(openid)) = (event, signer) {
+        // The common case, answered up front; a concurrent agreement committing after this
+        // check is caught by the unique index below.
         let already_signed: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM contracts WHERE plan_id = ? AND openid = ? AND state = 'SIGNED' AND contract_id <> ?)",
+            "SELECT EXISTS (SELECT 1 FROM contracts WHERE plan_id = $1 AND openid = $2 AND state = 'SIGNED' AND contract_id <> $3)",
         )
         .bind(old.plan_id.get())
         .bind(openid.as_str())
@@ -380,30 +420,54 @@ pub async fn act_on_session(
             event = Event::SigningFailed(SignFailure::AlreadySigned);
         }
     }
-    let validity: i64 = sqlx::query_scalar("SELECT contract_validity_days FROM plans WHERE plan_id = ?")
+    let validity: i64 = sqlx::query_scalar("SELECT contract_validity_days FROM plans WHERE plan_id = $1")
         .bind(old.plan_id.get())
-        .fetch_all(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?
-        .into_iter()
-        .next()
         .unwrap_or(365);
     let validity = u32::try_from(validity).map_err(|_| corrupt(old.contract_id.as_str(), "plan validity"))?;
-    let change = match old.apply(event, now, signer, validity, None) {
+    let mut change = match old.apply(event, now, signer, validity, None) {
         Ok(c) => c,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    if !change.is_noop(&old) {
-        save(&mut tx, &old, &change, now).await?;
-        tx.commit().await?;
+    if change.is_noop(&old) {
+        return Ok(Ok(change));
     }
+    if change.contract.state == ContractState::Signed {
+        // Under a savepoint: should another session of the same openid and plan have signed
+        // since the check above, the unique index refuses this one and the user's agreement
+        // becomes SIGNFAIL (the row lock is still held, so `old` is still current).
+        let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+        match save(&mut savepoint, &old, &change, now).await {
+            Ok(()) => savepoint.commit().await?,
+            Err(e) if is_second_signed(&e) => {
+                savepoint.rollback().await?;
+                change = match old.apply(
+                    Event::SigningFailed(SignFailure::AlreadySigned),
+                    now,
+                    signer,
+                    validity,
+                    None,
+                ) {
+                    Ok(c) => c,
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
+                save(&mut tx, &old, &change, now).await?;
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        save(&mut tx, &old, &change, now).await?;
+    }
+    tx.commit().await?;
     Ok(Ok(change))
 }
 
 pub async fn list(pool: &PgPool, mchid: &Mchid, f: &ContractFilter) -> Result<Vec<Contract>, StoreError> {
     sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM contracts WHERE mchid = ?1 AND (?2 IS NULL OR state = ?2)
-         AND (?3 IS NULL OR plan_id = ?3) AND (?4 IS NULL OR out_contract_code = ?4)
-         ORDER BY created_at DESC, rowid DESC LIMIT ?5"
+        "SELECT {COLUMNS} FROM contracts WHERE mchid = $1 AND ($2::TEXT IS NULL OR state = $2)
+         AND ($3::BIGINT IS NULL OR plan_id = $3) AND ($4::TEXT IS NULL OR out_contract_code = $4)
+         ORDER BY created_at DESC, seq DESC LIMIT $5"
     ))
     .bind(mchid.as_str())
     .bind(f.state.map(|s| s.as_str()))
@@ -418,7 +482,7 @@ pub async fn list(pool: &PgPool, mchid: &Mchid, f: &ContractFilter) -> Result<Ve
 }
 
 pub async fn transitions(pool: &PgPool, id: &ContractId) -> Result<Vec<Transition>, StoreError> {
-    sqlx::query("SELECT event, from_state, to_state, at FROM contract_transitions WHERE contract_id = ? ORDER BY id")
+    sqlx::query("SELECT event, from_state, to_state, at FROM contract_transitions WHERE contract_id = $1 ORDER BY id")
         .bind(id.as_str())
         .fetch_all(pool)
         .await?
@@ -437,3 +501,7 @@ pub async fn transitions(pool: &PgPool, id: &ContractId) -> Result<Vec<Transitio
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "contracts_tests.rs"]
+mod tests;
