@@ -6,9 +6,12 @@
 # APIv2 querycontract and h5entrustweb (v2query_rps, v2presign_rps lines).
 # Bounded: SECONDS per measurement.
 #
-#   scripts/bench.sh [SECONDS]        (default 10)
+#   scripts/bench.sh [SECONDS] [DATABASE_URL]   (default 10 s, the embedded SQLite)
+#
+# With DATABASE_URL (postgres://…, an empty database) the server runs on PostgreSQL.
 set -euo pipefail
 secs=${1:-10}
+database_url=${2:-}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/papay-target}"
@@ -22,7 +25,8 @@ cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm
 trap cleanup EXIT
 
 "$bin" keys generate --out "$work/creds" >/dev/null
-"$bin" serve --config "$work/creds/papay.toml" --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+"$bin" serve --config "$work/creds/papay.toml" --data-dir "$work/data" --listen 127.0.0.1:0 \
+    ${database_url:+--database-url "$database_url"} >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 100); do grep -q "papay listening on" "$work/out" && break; sleep 0.1; done
 addr=$(sed -n 's|^papay listening on http://||p' "$work/out")
