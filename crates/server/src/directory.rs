@@ -1,6 +1,9 @@
 //! Merchants and plans by id, parsed and cached for a short while, so the hot path costs
 //! neither database round trips nor key parsing. The TTL bounds how long another papay
-//! instance's changes take to be seen here; "not found" is cached too.
+//! instance's changes to keys and plans take to be seen here; "not found" is cached too. On a
+//! database shared with other instances, a merchant's test-control state (virtual clock,
+//! pending faults) is read fresh on every lookup, one row, so a clock set or a fault added
+//! through any instance holds on the next call to every instance.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -66,7 +69,10 @@ impl Directory {
     pub async fn merchant(&self, mchid: &str) -> Result<Option<Arc<Merchant>>, StoreError> {
         let key = mchid.to_string();
         if let Some(hit) = self.merchants.get(&key) {
-            return Ok(hit);
+            return match hit {
+                Some(m) if self.store.shared() => self.with_current_sandbox(m).await,
+                hit => Ok(hit),
+            };
         }
         let found = match Mchid::parse(mchid) {
             Ok(id) => self.store.merchant(&id).await?.map(Arc::new),
@@ -74,6 +80,20 @@ impl Directory {
         };
         self.merchants.put(key, found.clone());
         Ok(found)
+    }
+
+    /// `cached` with its sandbox state as stored now (`None` if the merchant is gone).
+    async fn with_current_sandbox(&self, cached: Arc<Merchant>) -> Result<Option<Arc<Merchant>>, StoreError> {
+        let Some(sandbox) = self.store.sandbox_state(&cached.mchid).await? else {
+            return Ok(None);
+        };
+        if sandbox == cached.sandbox {
+            return Ok(Some(cached));
+        }
+        Ok(Some(Arc::new(Merchant {
+            sandbox,
+            ..(*cached).clone()
+        })))
     }
 
     /// The merchant as stored right now (the control API reads its own writes through this),

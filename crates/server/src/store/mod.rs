@@ -13,7 +13,7 @@ use crate::domain::clock::VirtualClock;
 use crate::domain::contract::{Change, Contract, ContractState, Refusal, TerminationMode, UserAction};
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::{Mchid, PlanId};
-use crate::domain::merchant::{Merchant, Plan};
+use crate::domain::merchant::{Merchant, Plan, SandboxState};
 use crate::domain::notification::{AttemptOutcome, DeliveryStatus, Schedule};
 use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 
@@ -167,6 +167,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// A merchant with all its keys, parsed, or `None`.
     async fn merchant(&self, mchid: &Mchid) -> Result<Option<Merchant>, StoreError>;
+
+    /// Only the merchant's test-control state (clock, pending faults), one cheap row read:
+    /// what must be current on every call when several instances share the database.
+    async fn sandbox_state(&self, mchid: &Mchid) -> Result<Option<SandboxState>, StoreError>;
+
+    /// Whether other papay instances may write to the same database (so caches must not
+    /// hold state they change).
+    fn shared(&self) -> bool;
 
     async fn plan(&self, plan_id: PlanId) -> Result<Option<Plan>, StoreError>;
 

@@ -25,7 +25,9 @@ use crate::domain::contract::{Change, UserAction};
 use crate::domain::contract::{Contract, Refusal, TerminationMode};
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::{AppId, Mchid, PlanId, PublicKeyId, Serial};
-use crate::domain::merchant::{ApiCredential, KeyOrigin, Merchant, Plan, PlatformKey, SubMerchant, V2Key};
+use crate::domain::merchant::{
+    ApiCredential, KeyOrigin, Merchant, Plan, PlatformKey, SandboxState, SubMerchant, V2Key,
+};
 use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -334,6 +336,23 @@ impl Store for SqliteStore {
             sub_merchants,
             sandbox: sandbox::state(&row).map_err(|e| corrupt("virtual clock", id, e))?,
         }))
+    }
+
+    async fn sandbox_state(&self, mchid: &Mchid) -> Result<Option<SandboxState>, StoreError> {
+        sqlx::query(
+            "SELECT origin, clock_anchor_real_ms, clock_anchor_virtual_ms, clock_speed,
+             EXISTS (SELECT 1 FROM faults f WHERE f.mchid = merchants.mchid AND f.remaining > 0) AS faults_pending
+             FROM merchants WHERE mchid = ?",
+        )
+        .bind(mchid.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| sandbox::state(&row))
+        .transpose()
+    }
+
+    fn shared(&self) -> bool {
+        false
     }
 
     async fn plan(&self, plan_id: PlanId) -> Result<Option<Plan>, StoreError> {
