@@ -106,11 +106,23 @@ impl Drop for TestDatabase {
                 .build()
                 .unwrap();
             rt.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await
-                    .map(|_| ())
+                // Retried: the server may be out of connections for a moment.
+                let mut tries = 0;
+                loop {
+                    let dropped = async {
+                        let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await
+                            .map(|_| ())
+                    }
+                    .await;
+                    tries += 1;
+                    if dropped.is_ok() || tries == 20 {
+                        return dropped;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
             })
         })
         .join();
