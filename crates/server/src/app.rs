@@ -102,7 +102,7 @@ impl App {
         let sender = Sender::new(&settings.notify)?;
         Ok(App {
             listener,
-            worker: Worker::new(state.clone(), sender),
+            worker: Worker::new(state.clone(), sender, settings.notify.lease),
             router: router(state),
             base_url,
             merchants,

@@ -30,6 +30,9 @@ pub struct NotifyConfig {
     pub extra_ca_files: Vec<RelativePathBuf>,
     #[serde(default = "yes")]
     pub allow_private_targets: bool,
+    /// How long a claimed notification stays claimed (seconds); another instance takes it
+    /// over once it runs out. Default 60.
+    pub lease_seconds: Option<u64>,
 }
 
 impl Default for NotifyConfig {
@@ -37,6 +40,7 @@ impl Default for NotifyConfig {
         NotifyConfig {
             extra_ca_files: Vec::new(),
             allow_private_targets: true,
+            lease_seconds: None,
         }
     }
 }

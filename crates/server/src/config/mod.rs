@@ -7,6 +7,7 @@ mod resolve;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
@@ -62,10 +63,15 @@ pub struct Settings {
 pub struct NotifySettings {
     pub extra_ca_files: Vec<PathBuf>,
     pub allow_private_targets: bool,
+    /// How long the notification worker's claims hold ([`DEFAULT_LEASE_SECONDS`] unless set).
+    pub lease: Duration,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "papay-data";
+/// `[notify] lease_seconds` when not given, and the range accepted.
+pub const DEFAULT_LEASE_SECONDS: u64 = 60;
+pub const LEASE_SECONDS_RANGE: std::ops::RangeInclusive<u64> = 5..=3600;
 const ENV_KEYS: [&str; 7] = [
     "listen",
     "control_token",
@@ -124,9 +130,22 @@ impl Settings {
             }
         }
         let database_url = overrides.database_url.clone().or(raw.database_url.clone());
+        let lease_seconds = raw.notify.lease_seconds.unwrap_or(DEFAULT_LEASE_SECONDS);
+        if !LEASE_SECONDS_RANGE.contains(&lease_seconds) {
+            return Err(ConfigError::new(
+                &file_label,
+                "notify.lease_seconds",
+                format!(
+                    "{lease_seconds} is out of range: seconds from {} to {}",
+                    LEASE_SECONDS_RANGE.start(),
+                    LEASE_SECONDS_RANGE.end()
+                ),
+            ));
+        }
         let notify = NotifySettings {
             extra_ca_files: raw.notify.extra_ca_files.iter().map(|p| p.relative()).collect(),
             allow_private_targets: raw.notify.allow_private_targets,
+            lease: Duration::from_secs(lease_seconds),
         };
         for (i, ca) in notify.extra_ca_files.iter().enumerate() {
             if !ca.is_file() {

@@ -20,8 +20,6 @@ use crate::store::{Attempt, ClaimedNotification};
 use sender::Wire;
 pub use sender::{Sender, SenderError};
 
-/// How long a claim holds: well over the attempt timeout, so a live worker never loses one.
-const LEASE: Duration = Duration::from_secs(60);
 /// Notifications claimed at once.
 const BATCH: u32 = 256;
 /// Attempts in flight at once.
@@ -45,14 +43,18 @@ pub struct Worker {
     state: AppState,
     sender: Arc<Sender>,
     owner: String,
+    /// How long a claim holds (`[notify] lease_seconds`, 60 s by default): well over the attempt
+    /// timeout, so a live worker never loses one.
+    lease: Duration,
 }
 
 impl Worker {
-    pub fn new(state: AppState, sender: Sender) -> Self {
+    pub fn new(state: AppState, sender: Sender, lease: Duration) -> Self {
         Worker {
             state,
             sender: Arc::new(sender),
             owner: format!("papay-{}", papay_protocol::nonce::upper_hex::<8>()),
+            lease,
         }
     }
 
@@ -65,7 +67,7 @@ impl Worker {
             let wait = match self
                 .state
                 .store()
-                .claim_notifications(&self.owner, now, LEASE, BATCH)
+                .claim_notifications(&self.owner, now, self.lease, BATCH)
                 .await
             {
                 Ok(batch) if !batch.is_empty() => {

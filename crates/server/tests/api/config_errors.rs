@@ -37,6 +37,9 @@ fn config_errors_name_the_file_and_the_field() {
         ("bad listen", "listen = \"localhost\"\n".to_string(), "listen", "not an address"),
         ("secret env missing", GOOD_MERCHANT.replace("apiv3_key_file = \"apiv3_key.txt\"", "apiv3_key_env = \"PAPAY_TEST_UNSET_VAR\""), "merchants[0].apiv3_key_env", "PAPAY_TEST_UNSET_VAR is not set"),
         ("sub-merchant not of the plan owner", format!("{GOOD_MERCHANT}\n[[plans]]\nplan_id = 1\nmchid = \"1900000100\"\nname = \"x\"\nsub_mchids = [\"1900000109\"]\n"), "plans[0].sub_mchids[0]", "not a sub-merchant"),
+        ("lease too short", format!("{GOOD_MERCHANT}\n[notify]\nlease_seconds = 4\n"), "notify.lease_seconds", "4 is out of range: seconds from 5 to 3600"),
+        ("lease too long", format!("{GOOD_MERCHANT}\n[notify]\nlease_seconds = 3601\n"), "notify.lease_seconds", "out of range"),
+        ("lease not a number", format!("{GOOD_MERCHANT}\n[notify]\nlease_seconds = \"soon\"\n"), "notify.lease_seconds", "invalid type"),
     ];
     for (name, toml, field, problem) in cases {
         let err = load(dir.path(), &toml).unwrap_err();

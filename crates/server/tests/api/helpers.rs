@@ -106,11 +106,23 @@ impl Drop for TestDatabase {
                 .build()
                 .unwrap();
             rt.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await
-                    .map(|_| ())
+                // Retried: the server may be out of connections for a moment.
+                let mut tries = 0;
+                loop {
+                    let dropped = async {
+                        let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await
+                            .map(|_| ())
+                    }
+                    .await;
+                    tries += 1;
+                    if dropped.is_ok() || tries == 20 {
+                        return dropped;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
             })
         })
         .join();
@@ -365,9 +377,21 @@ pub async fn spawn_config_on(dir: tempfile::TempDir, listen: &str) -> TestApp {
 }
 
 async fn spawn_on_database(dir: tempfile::TempDir, listen: &str, db: Option<TestDatabase>) -> TestApp {
+    let url = db.as_ref().map(|d| d.url.clone());
+    spawn_on(dir, listen, url, db).await
+}
+
+/// Starts papay on `database_url` (SQLite in `dir` when `None`), holding `db` (if any) until
+/// the app is dropped.
+async fn spawn_on(
+    dir: tempfile::TempDir,
+    listen: &str,
+    database_url: Option<String>,
+    db: Option<TestDatabase>,
+) -> TestApp {
     let overrides = Overrides {
         listen: Some(listen.into()),
-        database_url: db.as_ref().map(|d| d.url.clone()),
+        database_url,
         ..Overrides::default()
     };
     let settings = Settings::load(Some(&dir.path().join("papay.toml")), &overrides).unwrap();
@@ -390,7 +414,55 @@ async fn spawn_on_database(dir: tempfile::TempDir, listen: &str, db: Option<Test
     }
 }
 
+/// `n` papay instances on ONE database (a fresh PostgreSQL database when [`POSTGRES_ENV`] is
+/// set; on SQLite each instance would have its own, so multi-instance tests need PostgreSQL).
+/// Each instance runs in its own directory holding a copy of every file of `from`
+/// (`papay.toml`, keys, a receiver's CA). The last instance owns the database, so dropping the
+/// `Vec` in order drops it last; [`shutdown_all`] stops every instance before dropping it.
+pub async fn spawn_instances(n: usize, from: &Path) -> Vec<TestApp> {
+    assert!(n > 0);
+    let mut db = TestDatabase::create().await;
+    let url = db.as_ref().map(|d| d.url.clone());
+    let mut apps = Vec::with_capacity(n);
+    for i in 0..n {
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+            }
+        }
+        let owned = if i + 1 == n { db.take() } else { None };
+        let app = spawn_on(dir, "127.0.0.1:0", url.clone(), owned).await;
+        apps.push(app);
+    }
+    apps
+}
+
+/// Stops every instance gracefully (at once), then drops them: the database goes last.
+pub async fn shutdown_all(apps: Vec<TestApp>) {
+    let mut dbs = Vec::new();
+    let mut servers = Vec::new();
+    for app in apps {
+        let TestApp {
+            server, stop, db, dir, ..
+        } = app;
+        let _ = stop.send(());
+        servers.push((server, dir));
+        dbs.push(db);
+    }
+    for (server, _dir) in servers {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), server).await;
+    }
+    drop(dbs);
+}
+
 impl TestApp {
+    /// Whether the server task is still running (it has not panicked or stopped).
+    pub fn is_running(&self) -> bool {
+        !self.server.is_finished()
+    }
+
     /// Stops the server gracefully and starts a new one on the same database and config.
     pub async fn restart(self) -> TestApp {
         let TestApp {

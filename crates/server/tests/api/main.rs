@@ -15,6 +15,7 @@ mod control_openapi;
 mod control_sessions;
 mod demo;
 mod helpers;
+mod multi_instance;
 mod notifications;
 mod notifications_crash;
 mod openssl_keys;

@@ -131,6 +131,11 @@ impl Receiver {
         self.shared.script.lock().unwrap().1 = respond(status, body, Duration::ZERO);
     }
 
+    /// The answer once the queue is used up: `status` with [`SUCCESS_BODY`], after `delay`.
+    pub fn set_default_delay(&self, status: u16, delay: Duration) {
+        self.shared.script.lock().unwrap().1 = respond(status, SUCCESS_BODY, delay);
+    }
+
     /// Every request so far, in order of arrival.
     pub fn received(&self) -> Vec<Received> {
         self.shared.received.borrow().clone()
