@@ -616,3 +616,66 @@ async fn a_sigkilled_instance_s_claims_are_delivered_by_the_other_after_its_leas
     let _ = tokio::time::timeout(Duration::from_secs(10), b.wait()).await;
     drop(db);
 }
+
+/// A fault or a virtual clock set through one instance holds on the very next call to another
+/// instance, although that instance had the merchant in its cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn faults_and_clocks_set_on_one_instance_hold_at_once_on_another() {
+    let Some(_one_at_a_time) = on_postgres("faults_and_clocks_set_on_one_instance_hold_at_once_on_another").await
+    else {
+        return;
+    };
+    let dir = config_dir(&standard_config(false));
+    let apps = spawn_instances(2, dir.path()).await;
+    let (a, b) = (&apps[0], &apps[1]);
+    let on_b = b.client();
+    // B caches the merchant with no fault pending and real time.
+    on_b.presign_jsapi(&jsapi("FRESH1")).await.unwrap();
+
+    let (status, fault) = a
+        .control(
+            "POST",
+            &format!("/sandbox/v1/merchants/{MCHID}/faults"),
+            Some(json!({"endpoint": "query-contract-by-code", "kind": "SYSTEMERROR", "count": 1})),
+        )
+        .await;
+    assert_eq!(status, 201, "{fault}");
+    let e = on_b
+        .query_contract_by_code("FRESH1", PLAN, &common())
+        .await
+        .unwrap_err();
+    let body = e.api().expect("an error answer");
+    assert_eq!((body.status, body.code.as_str()), (500, "SYSTEMERROR"));
+    on_b.query_contract_by_code("FRESH1", PLAN, &common()).await.unwrap();
+
+    let (status, clock) = a
+        .control(
+            "PUT",
+            &format!("/sandbox/v1/merchants/{MCHID}/clock"),
+            Some(json!({"speed": 0})),
+        )
+        .await;
+    assert_eq!(status, 200, "{clock}");
+    let (status, clock) = a
+        .control(
+            "POST",
+            &format!("/sandbox/v1/merchants/{MCHID}/clock/advance"),
+            Some(json!({"by": "30d"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{clock}");
+    // B pre-signs on the advanced clock: the session ends 2 hours after the merchant's time.
+    on_b.presign_jsapi(&jsapi("FRESH2")).await.unwrap();
+    let detail = b.contract_by_code(MCHID, "FRESH2").await;
+    let expires = time::OffsetDateTime::parse(
+        detail["session_expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let ahead = expires - time::OffsetDateTime::now_utc();
+    assert!(
+        ahead > time::Duration::days(29),
+        "B did not see A's clock: session ends {expires}"
+    );
+    shutdown_all(apps).await;
+}
