@@ -3,6 +3,7 @@
 //! instances sharing one database (issue 8), a second implementation of the same trait.
 
 mod postgres;
+mod rows;
 mod sqlite;
 
 use async_trait::async_trait;

@@ -2,125 +2,17 @@
 //! read-then-write never deadlocks against another writer; uniqueness is the database's job.
 
 use papay_protocol::notifications::{EVENT_SIGN, EVENT_TERMINATE};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
-use papay_protocol::v2::sign::SignType;
-
 use crate::domain::contract::{
-    transition, Api, Change, Channel, Contract, ContractState, Effect, Event, Party, Refusal, Session, SignFailure,
-    TerminationMode, UserAction, V2Terms,
+    transition, Change, Contract, ContractState, Effect, Event, Refusal, SignFailure, TerminationMode, UserAction,
 };
-use crate::domain::ids::{AppId, Mchid, PlanId};
-use crate::domain::values::{
-    ClientIp, ContractId, DisplayName, NotifyUrl, OpenId, OutContractCode, ReturnUrl, SessionToken, TerminationNote,
-};
+use crate::domain::ids::{Mchid, PlanId};
+use crate::domain::values::{ContractId, OutContractCode, TerminationNote};
 use crate::store::{ContractFilter, SessionLookup, StoreError, Transition};
 
-const COLUMNS: &str = "contract_id, mchid, sub_mchid, appid, sp_appid, sub_appid, plan_id, out_contract_code, \
-    user_display_name, openid, success_notify_url, state, channel, session_token, session_expires_at, return_url, \
-    return_appid, user_client_ip, created_at, signed_time, expired_time, terminated_time, termination_mode, termination_note, \
-    api, request_serial, sign_type";
-
-fn corrupt(id: &str, what: &str) -> StoreError {
-    StoreError::Corrupt(format!("contract {id}: {what}"))
-}
-
-fn ts(secs: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp(secs).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn opt_ts(secs: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
-    secs.map(ts).transpose()
-}
-
-fn read(row: &SqliteRow) -> Result<Contract, StoreError> {
-    let id: String = row.get("contract_id");
-    let appid = |col: &str| -> Result<Option<AppId>, StoreError> {
-        row.get::<Option<String>, _>(col)
-            .map(|a| AppId::parse(&a).map_err(|_| corrupt(&id, col)))
-            .transpose()
-    };
-    let mchid = |s: String, col: &str| Mchid::parse(&s).map_err(|_| corrupt(&id, col));
-    let sub_mchid: String = row.get("sub_mchid");
-    let party = if sub_mchid.is_empty() {
-        Party::Common {
-            appid: appid("appid")?.ok_or_else(|| corrupt(&id, "appid"))?,
-        }
-    } else {
-        Party::Institutional {
-            sp_appid: appid("sp_appid")?.ok_or_else(|| corrupt(&id, "sp_appid"))?,
-            sub_mchid: mchid(sub_mchid, "sub_mchid")?,
-            sub_appid: appid("sub_appid")?,
-        }
-    };
-    let text = |col: &str| row.get::<Option<String>, _>(col);
-    let api = match row.get::<String, _>("api").as_str() {
-        "V3" => Api::V3,
-        "V2" => Api::V2(V2Terms {
-            request_serial: row
-                .get::<Option<i64>, _>("request_serial")
-                .ok_or_else(|| corrupt(&id, "request_serial"))?,
-            sign_type: text("sign_type")
-                .and_then(|t| SignType::parse(&t))
-                .ok_or_else(|| corrupt(&id, "sign_type"))?,
-        }),
-        _ => return Err(corrupt(&id, "api")),
-    };
-    Ok(Contract {
-        api,
-        mchid: mchid(row.get("mchid"), "mchid")?,
-        party,
-        plan_id: PlanId::new(row.get("plan_id")).map_err(|_| corrupt(&id, "plan_id"))?,
-        out_contract_code: OutContractCode::from_stored(row.get("out_contract_code")),
-        user_display_name: text("user_display_name").map(DisplayName::from_stored),
-        openid: text("openid").map(OpenId::from_stored),
-        success_notify_url: NotifyUrl::from_stored(row.get("success_notify_url")),
-        state: ContractState::parse(row.get("state")).ok_or_else(|| corrupt(&id, "state"))?,
-        session: Session {
-            token: SessionToken::from_stored(row.get("session_token")),
-            channel: Channel::parse(row.get("channel")).ok_or_else(|| corrupt(&id, "channel"))?,
-            expires_at: ts(row.get("session_expires_at"))?,
-            return_url: text("return_url").map(ReturnUrl::from_stored),
-            return_appid: appid("return_appid")?,
-            user_client_ip: text("user_client_ip").map(ClientIp::from_stored),
-        },
-        created_at: ts(row.get("created_at"))?,
-        signed_time: opt_ts(row.get("signed_time"))?,
-        expired_time: opt_ts(row.get("expired_time"))?,
-        terminated_time: opt_ts(row.get("terminated_time"))?,
-        termination_mode: text("termination_mode")
-            .map(|m| TerminationMode::parse(&m).ok_or_else(|| corrupt(&id, "termination_mode")))
-            .transpose()?,
-        termination_note: text("termination_note").map(TerminationNote::from_stored),
-        contract_id: ContractId::from_stored(id),
-    })
-}
-
-/// The `api`, `request_serial` and `sign_type` columns.
-fn api_columns(api: Api) -> (&'static str, Option<i64>, Option<&'static str>) {
-    match api {
-        Api::V3 => (api.as_str(), None, None),
-        Api::V2(t) => (api.as_str(), Some(t.request_serial), Some(t.sign_type.as_str())),
-    }
-}
-
-fn party_columns(p: &Party) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
-    match p {
-        Party::Common { appid } => ("", Some(appid.as_str()), None, None),
-        Party::Institutional {
-            sp_appid,
-            sub_mchid,
-            sub_appid,
-        } => (
-            sub_mchid.as_str(),
-            None,
-            Some(sp_appid.as_str()),
-            sub_appid.as_ref().map(|a| a.as_str()),
-        ),
-    }
-}
+use crate::store::rows::{api_columns, contract as read, corrupt, party_columns, ts, COLUMNS};
 
 async fn record_effect(
     conn: &mut SqliteConnection,

@@ -1,0 +1,148 @@
+//! Contract rows ↔ domain contracts, shared by the SQLite and PostgreSQL stores, whose
+//! `contracts` tables have the same columns (the migrations are kept in lockstep).
+
+use papay_protocol::v2::sign::SignType;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::domain::contract::{Api, Channel, Contract, ContractState, Party, Session, TerminationMode, V2Terms};
+use crate::domain::ids::{AppId, Mchid, PlanId};
+use crate::domain::values::{
+    ClientIp, ContractId, DisplayName, NotifyUrl, OpenId, OutContractCode, ReturnUrl, SessionToken, TerminationNote,
+};
+use crate::store::StoreError;
+
+/// The column reads a contract needs, for either database's rows.
+pub(super) trait Columns {
+    fn string(&self, col: &str) -> String;
+    fn text(&self, col: &str) -> Option<String>;
+    fn int(&self, col: &str) -> i64;
+    fn opt_int(&self, col: &str) -> Option<i64>;
+}
+
+macro_rules! columns {
+    ($row:ty) => {
+        impl Columns for $row {
+            fn string(&self, col: &str) -> String {
+                self.get(col)
+            }
+            fn text(&self, col: &str) -> Option<String> {
+                self.get(col)
+            }
+            fn int(&self, col: &str) -> i64 {
+                self.get(col)
+            }
+            fn opt_int(&self, col: &str) -> Option<i64> {
+                self.get(col)
+            }
+        }
+    };
+}
+columns!(SqliteRow);
+columns!(PgRow);
+
+pub(super) const COLUMNS: &str = "contract_id, mchid, sub_mchid, appid, sp_appid, sub_appid, plan_id, out_contract_code, \
+    user_display_name, openid, success_notify_url, state, channel, session_token, session_expires_at, return_url, \
+    return_appid, user_client_ip, created_at, signed_time, expired_time, terminated_time, termination_mode, termination_note, \
+    api, request_serial, sign_type";
+
+pub(super) fn corrupt(id: &str, what: &str) -> StoreError {
+    StoreError::Corrupt(format!("contract {id}: {what}"))
+}
+
+pub(super) fn ts(secs: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp(secs).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(super) fn opt_ts(secs: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
+    secs.map(ts).transpose()
+}
+
+pub(super) fn contract(row: &impl Columns) -> Result<Contract, StoreError> {
+    let id = row.string("contract_id");
+    let appid = |col: &str| -> Result<Option<AppId>, StoreError> {
+        row.text(col)
+            .map(|a| AppId::parse(&a).map_err(|_| corrupt(&id, col)))
+            .transpose()
+    };
+    let mchid = |s: String, col: &str| Mchid::parse(&s).map_err(|_| corrupt(&id, col));
+    let sub_mchid = row.string("sub_mchid");
+    let party = if sub_mchid.is_empty() {
+        Party::Common {
+            appid: appid("appid")?.ok_or_else(|| corrupt(&id, "appid"))?,
+        }
+    } else {
+        Party::Institutional {
+            sp_appid: appid("sp_appid")?.ok_or_else(|| corrupt(&id, "sp_appid"))?,
+            sub_mchid: mchid(sub_mchid, "sub_mchid")?,
+            sub_appid: appid("sub_appid")?,
+        }
+    };
+    let text = |col: &str| row.text(col);
+    let api = match row.string("api").as_str() {
+        "V3" => Api::V3,
+        "V2" => Api::V2(V2Terms {
+            request_serial: row
+                .opt_int("request_serial")
+                .ok_or_else(|| corrupt(&id, "request_serial"))?,
+            sign_type: text("sign_type")
+                .and_then(|t| SignType::parse(&t))
+                .ok_or_else(|| corrupt(&id, "sign_type"))?,
+        }),
+        _ => return Err(corrupt(&id, "api")),
+    };
+    Ok(Contract {
+        api,
+        mchid: mchid(row.string("mchid"), "mchid")?,
+        party,
+        plan_id: PlanId::new(row.int("plan_id")).map_err(|_| corrupt(&id, "plan_id"))?,
+        out_contract_code: OutContractCode::from_stored(row.string("out_contract_code")),
+        user_display_name: text("user_display_name").map(DisplayName::from_stored),
+        openid: text("openid").map(OpenId::from_stored),
+        success_notify_url: NotifyUrl::from_stored(row.string("success_notify_url")),
+        state: ContractState::parse(&row.string("state")).ok_or_else(|| corrupt(&id, "state"))?,
+        session: Session {
+            token: SessionToken::from_stored(row.string("session_token")),
+            channel: Channel::parse(&row.string("channel")).ok_or_else(|| corrupt(&id, "channel"))?,
+            expires_at: ts(row.int("session_expires_at"))?,
+            return_url: text("return_url").map(ReturnUrl::from_stored),
+            return_appid: appid("return_appid")?,
+            user_client_ip: text("user_client_ip").map(ClientIp::from_stored),
+        },
+        created_at: ts(row.int("created_at"))?,
+        signed_time: opt_ts(row.opt_int("signed_time"))?,
+        expired_time: opt_ts(row.opt_int("expired_time"))?,
+        terminated_time: opt_ts(row.opt_int("terminated_time"))?,
+        termination_mode: text("termination_mode")
+            .map(|m| TerminationMode::parse(&m).ok_or_else(|| corrupt(&id, "termination_mode")))
+            .transpose()?,
+        termination_note: text("termination_note").map(TerminationNote::from_stored),
+        contract_id: ContractId::from_stored(id),
+    })
+}
+
+/// The `api`, `request_serial` and `sign_type` columns.
+pub(super) fn api_columns(api: Api) -> (&'static str, Option<i64>, Option<&'static str>) {
+    match api {
+        Api::V3 => (api.as_str(), None, None),
+        Api::V2(t) => (api.as_str(), Some(t.request_serial), Some(t.sign_type.as_str())),
+    }
+}
+
+pub(super) fn party_columns(p: &Party) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
+    match p {
+        Party::Common { appid } => ("", Some(appid.as_str()), None, None),
+        Party::Institutional {
+            sp_appid,
+            sub_mchid,
+            sub_appid,
+        } => (
+            sub_mchid.as_str(),
+            None,
+            Some(sp_appid.as_str()),
+            sub_appid.as_ref().map(|a| a.as_str()),
+        ),
+    }
+}
