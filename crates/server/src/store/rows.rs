@@ -1,5 +1,6 @@
-//! Contract rows ↔ domain contracts, shared by the SQLite and PostgreSQL stores, whose
-//! `contracts` tables have the same columns (the migrations are kept in lockstep).
+//! Rows ↔ domain values, shared by the SQLite and PostgreSQL stores, whose tables have the
+//! same columns (the migrations are kept in lockstep): contracts, queued notifications and
+//! their delivery log, sandbox state, faults; and the millisecond time columns.
 
 use papay_protocol::v2::sign::SignType;
 use sqlx::postgres::PgRow;
@@ -7,12 +8,16 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use crate::domain::clock::VirtualClock;
 use crate::domain::contract::{Api, Channel, Contract, ContractState, Party, Session, TerminationMode, V2Terms};
+use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::{AppId, Mchid, PlanId};
+use crate::domain::merchant::SandboxState;
+use crate::domain::notification::{AttemptOutcome, DeliveryStatus, Schedule};
 use crate::domain::values::{
     ClientIp, ContractId, DisplayName, NotifyUrl, OpenId, OutContractCode, ReturnUrl, SessionToken, TerminationNote,
 };
-use crate::store::StoreError;
+use crate::store::{AttemptRecord, ClaimedNotification, NotificationRecord, StoreError};
 
 /// The column reads a contract needs, for either database's rows.
 pub(super) trait Columns {
@@ -20,6 +25,8 @@ pub(super) trait Columns {
     fn text(&self, col: &str) -> Option<String>;
     fn int(&self, col: &str) -> i64;
     fn opt_int(&self, col: &str) -> Option<i64>;
+    fn opt_float(&self, col: &str) -> Option<f64>;
+    fn flag(&self, col: &str) -> bool;
 }
 
 macro_rules! columns {
@@ -35,6 +42,12 @@ macro_rules! columns {
                 self.get(col)
             }
             fn opt_int(&self, col: &str) -> Option<i64> {
+                self.get(col)
+            }
+            fn opt_float(&self, col: &str) -> Option<f64> {
+                self.get(col)
+            }
+            fn flag(&self, col: &str) -> bool {
                 self.get(col)
             }
         }
@@ -145,4 +158,103 @@ pub(super) fn party_columns(p: &Party) -> (&str, Option<&str>, Option<&str>, Opt
             sub_appid.as_ref().map(|a| a.as_str()),
         ),
     }
+}
+
+/// A time as stored where sub-second precision matters: Unix milliseconds.
+pub(super) fn ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub(super) fn from_ms(v: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A notification row as claimed (`RETURNING` its columns).
+pub(super) fn claimed(r: &impl Columns) -> Result<ClaimedNotification, StoreError> {
+    let api = r.string("api");
+    Ok(ClaimedNotification {
+        schedule: Schedule::parse(&api).ok_or_else(|| StoreError::Corrupt(format!("outbox api {api}")))?,
+        id: r.string("id"),
+        contract_id: ContractId::from_stored(r.string("contract_id")),
+        mchid: Mchid::parse(&r.string("mchid")).map_err(|e| StoreError::Corrupt(format!("outbox mchid: {e}")))?,
+        event_type: r.string("event_type"),
+        created_at: from_ms(r.int("created_at") * 1000)?,
+        body: r.text("body"),
+        attempts: u32::try_from(r.int("attempts")).unwrap_or(u32::MAX),
+        schedule_base: from_ms(r.int("schedule_base_ms"))?,
+    })
+}
+
+/// The columns [`notification`] reads.
+pub(super) const RECORD_COLUMNS: &str =
+    "id, contract_id, event_type, created_at, status, attempts, due_virtual_ms, body";
+
+/// A notification with its delivery state, without its log.
+pub(super) fn notification(r: &impl Columns) -> Result<NotificationRecord, StoreError> {
+    let id = r.string("id");
+    let bad = |what: &str| StoreError::Corrupt(format!("notification {id}: {what}"));
+    Ok(NotificationRecord {
+        contract_id: ContractId::from_stored(r.string("contract_id")),
+        event_type: r.string("event_type"),
+        created_at: from_ms(r.int("created_at") * 1000)?,
+        status: DeliveryStatus::parse(&r.string("status")).ok_or_else(|| bad("status"))?,
+        attempts: u32::try_from(r.int("attempts")).map_err(|_| bad("attempts"))?,
+        next_due: r.opt_int("due_virtual_ms").map(from_ms).transpose()?,
+        body: r.text("body"),
+        log: Vec::new(),
+        id,
+    })
+}
+
+/// The columns [`attempt`] reads.
+pub(super) const ATTEMPT_COLUMNS: &str =
+    "number, at_ms, virtual_at_ms, url, http_status, latency_ms, outcome, error, response_head";
+
+/// One line of notification `id`'s delivery log.
+pub(super) fn attempt(r: &impl Columns, id: &str) -> Result<AttemptRecord, StoreError> {
+    Ok(AttemptRecord {
+        number: u32::try_from(r.int("number")).unwrap_or_default(),
+        at: from_ms(r.int("at_ms"))?,
+        virtual_at: from_ms(r.int("virtual_at_ms"))?,
+        url: r.string("url"),
+        http_status: r.opt_int("http_status").and_then(|s| u16::try_from(s).ok()),
+        latency_ms: u64::try_from(r.int("latency_ms")).unwrap_or_default(),
+        outcome: AttemptOutcome::parse(&r.string("outcome"))
+            .ok_or_else(|| StoreError::Corrupt(format!("attempt of {id}: outcome")))?,
+        error: r.text("error"),
+        response_head: r.text("response_head"),
+    })
+}
+
+/// The sandbox columns of a `merchants` row (clock anchors and speed, `origin`, and a
+/// `faults_pending` flag computed by the query).
+pub(super) fn sandbox_state(row: &impl Columns) -> Result<SandboxState, StoreError> {
+    let clock = match (
+        row.opt_int("clock_anchor_real_ms"),
+        row.opt_int("clock_anchor_virtual_ms"),
+        row.opt_float("clock_speed"),
+    ) {
+        (Some(r), Some(v), Some(speed)) => Some(VirtualClock {
+            anchor_real: from_ms(r)?,
+            anchor_virtual: from_ms(v)?,
+            speed,
+        }),
+        _ => None,
+    };
+    Ok(SandboxState {
+        clock,
+        faults_pending: row.flag("faults_pending"),
+        throwaway: row.string("origin") == "sandbox",
+    })
+}
+
+pub(super) fn fault(row: &impl Columns) -> Result<Fault, StoreError> {
+    let bad = |what: &str| StoreError::Corrupt(format!("fault {}: {what}", row.int("id")));
+    Ok(Fault {
+        id: row.int("id"),
+        endpoint: FaultEndpoint::parse(&row.string("endpoint")).ok_or_else(|| bad("endpoint"))?,
+        kind: FaultKind::parse(&row.string("kind")).ok_or_else(|| bad("kind"))?,
+        remaining: u32::try_from(row.int("remaining")).map_err(|_| bad("remaining"))?,
+        latency_ms: u32::try_from(row.int("latency_ms")).map_err(|_| bad("latency"))?,
+    })
 }

@@ -17,6 +17,8 @@ use sqlx::{PgConnection, PgPool, Row};
 mod contracts;
 mod notifications;
 mod sandbox;
+
+use super::rows::{from_ms, ms, sandbox_state};
 #[cfg(test)]
 mod tests;
 
@@ -169,15 +171,6 @@ async fn write_plan(conn: &mut PgConnection, p: &Plan) -> Result<(), StoreError>
     Ok(())
 }
 
-/// A time as stored where sub-second precision matters: Unix milliseconds.
-fn ms(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn from_ms(v: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
 fn corrupt(what: &str, owner: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what} of {owner}: {e}"))
 }
@@ -308,7 +301,7 @@ impl Store for PgStore {
             platform_keys,
             appids,
             sub_merchants,
-            sandbox: sandbox::state(&row).map_err(|e| corrupt("virtual clock", id, e))?,
+            sandbox: sandbox_state(&row).map_err(|e| corrupt("virtual clock", id, e))?,
         }))
     }
 
@@ -321,7 +314,7 @@ impl Store for PgStore {
         .bind(mchid.as_str())
         .fetch_optional(&self.pool)
         .await?
-        .map(|row| sandbox::state(&row))
+        .map(|row| sandbox_state(&row))
         .transpose()
     }
 

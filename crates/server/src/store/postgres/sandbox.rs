@@ -2,36 +2,15 @@
 //! resets. Writers that touch a merchant's row and its contracts or queue lock the merchant row
 //! first (as `set_clock` and the pause switch do), so they serialise without deadlocking.
 
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
-use super::{from_ms, ms};
+use super::ms;
 use crate::domain::clock::VirtualClock;
 use crate::domain::fault::{Fault, FaultEndpoint, FaultKind};
 use crate::domain::ids::Mchid;
-use crate::domain::merchant::SandboxState;
+use crate::store::rows::fault;
 use crate::store::{Deleted, StoreError};
-
-/// The sandbox columns of a `merchants` row (see `PgStore::merchant`).
-pub fn state(row: &PgRow) -> Result<SandboxState, StoreError> {
-    let real: Option<i64> = row.get("clock_anchor_real_ms");
-    let virt: Option<i64> = row.get("clock_anchor_virtual_ms");
-    let speed: Option<f64> = row.get("clock_speed");
-    let clock = match (real, virt, speed) {
-        (Some(r), Some(v), Some(speed)) => Some(VirtualClock {
-            anchor_real: from_ms(r)?,
-            anchor_virtual: from_ms(v)?,
-            speed,
-        }),
-        _ => None,
-    };
-    Ok(SandboxState {
-        clock,
-        faults_pending: row.get("faults_pending"),
-        throwaway: row.get::<String, _>("origin") == "sandbox",
-    })
-}
 
 pub async fn set_clock(
     conn: &mut PgConnection,
@@ -48,17 +27,6 @@ pub async fn set_clock(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-fn fault(row: &PgRow) -> Result<Fault, StoreError> {
-    let bad = |what: &str| StoreError::Corrupt(format!("fault {}: {what}", row.get::<i64, _>("id")));
-    Ok(Fault {
-        id: row.get("id"),
-        endpoint: FaultEndpoint::parse(row.get("endpoint")).ok_or_else(|| bad("endpoint"))?,
-        kind: FaultKind::parse(row.get("kind")).ok_or_else(|| bad("kind"))?,
-        remaining: u32::try_from(row.get::<i64, _>("remaining")).map_err(|_| bad("remaining"))?,
-        latency_ms: u32::try_from(row.get::<i64, _>("latency_ms")).map_err(|_| bad("latency"))?,
-    })
 }
 
 pub async fn add_fault(

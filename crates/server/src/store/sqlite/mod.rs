@@ -14,6 +14,8 @@ mod contracts;
 mod notifications;
 mod sandbox;
 
+use super::rows::{from_ms, ms, sandbox_state};
+
 use time::OffsetDateTime;
 
 use super::{
@@ -205,15 +207,6 @@ async fn write_plan(conn: &mut SqliteConnection, p: &Plan) -> Result<(), StoreEr
     Ok(())
 }
 
-/// A time as stored where sub-second precision matters: Unix milliseconds.
-fn ms(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn from_ms(v: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
 fn corrupt(what: &str, owner: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what} of {owner}: {e}"))
 }
@@ -334,7 +327,7 @@ impl Store for SqliteStore {
             platform_keys,
             appids,
             sub_merchants,
-            sandbox: sandbox::state(&row).map_err(|e| corrupt("virtual clock", id, e))?,
+            sandbox: sandbox_state(&row).map_err(|e| corrupt("virtual clock", id, e))?,
         }))
     }
 
@@ -347,7 +340,7 @@ impl Store for SqliteStore {
         .bind(mchid.as_str())
         .fetch_optional(&self.pool)
         .await?
-        .map(|row| sandbox::state(&row))
+        .map(|row| sandbox_state(&row))
         .transpose()
     }
 

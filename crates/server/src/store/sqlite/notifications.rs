@@ -1,15 +1,13 @@
 //! The notification queue on SQLite: enqueue in the state change's transaction, claim due
 //! work under a lease, record each attempt and the next due time, list the delivery log.
 
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use super::{from_ms, ms};
 use crate::domain::contract::Contract;
 use crate::domain::ids::Mchid;
-use crate::domain::notification::{AttemptOutcome, DeliveryStatus, Schedule};
-use crate::domain::values::ContractId;
+use crate::store::rows::{attempt, claimed, notification, ATTEMPT_COLUMNS, RECORD_COLUMNS};
 use crate::store::{Attempt, ClaimedNotification, NotificationFilter, NotificationRecord, StoreError};
 
 /// The real time (ms) at which merchant time `{due}` (an SQL expression in ms) comes round on
@@ -49,21 +47,6 @@ pub async fn enqueue(
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-fn claimed(r: &SqliteRow) -> Result<ClaimedNotification, StoreError> {
-    let api: String = r.get("api");
-    Ok(ClaimedNotification {
-        schedule: Schedule::parse(&api).ok_or_else(|| StoreError::Corrupt(format!("outbox api {api}")))?,
-        id: r.get("id"),
-        contract_id: ContractId::from_stored(r.get("contract_id")),
-        mchid: Mchid::parse(r.get("mchid")).map_err(|e| StoreError::Corrupt(format!("outbox mchid: {e}")))?,
-        event_type: r.get("event_type"),
-        created_at: from_ms(r.get::<i64, _>("created_at") * 1000)?,
-        body: r.get("body"),
-        attempts: u32::try_from(r.get::<i64, _>("attempts")).unwrap_or(u32::MAX),
-        schedule_base: from_ms(r.get("schedule_base_ms"))?,
-    })
 }
 
 /// Claims up to `limit` due notifications of unpaused merchants for `lease_ms`.
@@ -222,24 +205,6 @@ pub async fn set_paused(pool: &SqlitePool, mchid: &Mchid, paused: bool) -> Resul
     Ok(done.rows_affected() == 1)
 }
 
-fn record_of(r: &SqliteRow) -> Result<NotificationRecord, StoreError> {
-    let id: String = r.get("id");
-    let bad = |what: &str| StoreError::Corrupt(format!("notification {id}: {what}"));
-    Ok(NotificationRecord {
-        contract_id: ContractId::from_stored(r.get("contract_id")),
-        event_type: r.get("event_type"),
-        created_at: from_ms(r.get::<i64, _>("created_at") * 1000)?,
-        status: DeliveryStatus::parse(r.get("status")).ok_or_else(|| bad("status"))?,
-        attempts: u32::try_from(r.get::<i64, _>("attempts")).map_err(|_| bad("attempts"))?,
-        next_due: r.get::<Option<i64>, _>("due_virtual_ms").map(from_ms).transpose()?,
-        body: r.get("body"),
-        log: Vec::new(),
-        id,
-    })
-}
-
-const RECORD_COLUMNS: &str = "id, contract_id, event_type, created_at, status, attempts, due_virtual_ms, body";
-
 pub async fn list(
     pool: &SqlitePool,
     mchid: &Mchid,
@@ -258,7 +223,7 @@ pub async fn list(
     .fetch_all(pool)
     .await?
     .iter()
-    .map(record_of)
+    .map(notification)
     .collect()
 }
 
@@ -274,29 +239,15 @@ pub async fn get(pool: &SqlitePool, id: &str) -> Result<Option<(Mchid, Notificat
         return Ok(None);
     };
     let mchid = Mchid::parse(row.get("mchid")).map_err(|e| StoreError::Corrupt(format!("outbox mchid: {e}")))?;
-    let mut record = record_of(row)?;
-    for r in sqlx::query(
-        "SELECT number, at_ms, virtual_at_ms, url, http_status, latency_ms, outcome, error, response_head
-         FROM notification_attempts WHERE notification_id = ? ORDER BY number",
-    )
+    let mut record = notification(row)?;
+    for r in sqlx::query(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM notification_attempts WHERE notification_id = ? ORDER BY number"
+    ))
     .bind(id)
     .fetch_all(pool)
     .await?
     {
-        record.log.push(crate::store::AttemptRecord {
-            number: u32::try_from(r.get::<i64, _>("number")).unwrap_or_default(),
-            at: from_ms(r.get("at_ms"))?,
-            virtual_at: from_ms(r.get("virtual_at_ms"))?,
-            url: r.get("url"),
-            http_status: r
-                .get::<Option<i64>, _>("http_status")
-                .and_then(|s| u16::try_from(s).ok()),
-            latency_ms: u64::try_from(r.get::<i64, _>("latency_ms")).unwrap_or_default(),
-            outcome: AttemptOutcome::parse(r.get("outcome"))
-                .ok_or_else(|| StoreError::Corrupt(format!("attempt of {id}: outcome")))?,
-            error: r.get("error"),
-            response_head: r.get("response_head"),
-        });
+        record.log.push(attempt(&r, id)?);
     }
     Ok(Some((mchid, record)))
 }
