@@ -14,7 +14,7 @@ use papay_protocol::v2::sign::{sign_type_param, SignType};
 use papay_protocol::v2::Params;
 use std::sync::Arc;
 
-use super::h5entrustweb::{party, plan_id, refused};
+use super::identity::{party, plan_id};
 use super::view::v2_contract;
 use super::{answer, authenticate, read_xml, Shape, V2Error};
 use crate::domain::contract::{Contract, TerminationMode};
@@ -57,7 +57,7 @@ async fn find(
 ) -> Result<Contract, V2Error> {
     let mch_id = merchant.mchid.as_str();
     let asked = party(appid, sub, mch_id)?;
-    check_party(merchant, &asked).map_err(refused)?;
+    check_party(merchant, &asked)?;
     let found = match selector {
         ContractSelector::ContractId(id) => {
             let id = ContractId::parse("contract_id", id).map_err(|_| V2Error::ContractNotExist)?;
@@ -144,8 +144,7 @@ async fn query(state: &AppState, method: &Method, body: Body, variant: Variant) 
 
 async fn delete(state: &AppState, method: &Method, body: Body, variant: Variant) -> Result<Params, V2Error> {
     let (req, merchant) = authenticated::<DeleteContract>(state, method, body, variant).await?;
-    let remark = TerminationNote::parse_v2("contract_termination_remark", &req.contract_termination_remark)
-        .map_err(|e| refused(e.into()))?;
+    let remark = TerminationNote::parse_v2("contract_termination_remark", &req.contract_termination_remark)?;
     let c = find(state, &merchant, &req.appid, req.sub_merchant.as_ref(), &req.selector).await?;
     let now = merchant.now(state.clock().now());
     let ended = state
@@ -158,7 +157,7 @@ async fn delete(state: &AppState, method: &Method, body: Body, variant: Variant)
             now,
         )
         .await?
-        .map_err(|r| refused(r.into()))?;
+        .map_err(V2Error::from)?;
     state.wakeup().wake();
     signed(&merchant, &ended, deletecontract_success)
 }

@@ -6,6 +6,9 @@
 use papay_protocol::v2::papay::{business_fail, h5entrustweb_fail, return_fail};
 use papay_protocol::v2::Params;
 
+use crate::domain::contract::Refusal;
+use crate::domain::error::ContractError;
+use crate::domain::values::FieldError;
 use crate::store::StoreError;
 
 /// `return_msg` is `String(128)`.
@@ -40,6 +43,39 @@ pub enum Shape {
     ResultMsg,
     /// querycontract, deletecontract: `err_code` + `err_code_des`.
     ErrCode,
+}
+
+/// A domain message in v2's parameter names (the domain speaks APIv3's).
+fn v2_names(s: &str) -> String {
+    s.replace("sub_mchid", "sub_mch_id")
+        .replace("sp_appid", "appid")
+        .replace("mchid", "mch_id")
+}
+
+/// A domain rule the request breaks, as the v2 answer names it.
+impl From<ContractError> for V2Error {
+    fn from(e: ContractError) -> Self {
+        match e {
+            ContractError::Field(f) => V2Error::Param(v2_names(&format!("`{}` {}", f.field, f.issue))),
+            ContractError::NoAuth(why) => V2Error::NoAuth(v2_names(&why)),
+            ContractError::ContractExisted => V2Error::Invalid(
+                "contract_code was signed under this plan already (the contract is signed or terminated); use a new contract_code".into(),
+            ),
+            ContractError::ContractNotExist => V2Error::ContractNotExist,
+        }
+    }
+}
+
+impl From<FieldError> for V2Error {
+    fn from(e: FieldError) -> Self {
+        ContractError::from(e).into()
+    }
+}
+
+impl From<Refusal> for V2Error {
+    fn from(r: Refusal) -> Self {
+        ContractError::from(r).into()
+    }
 }
 
 impl From<StoreError> for V2Error {

@@ -8,11 +8,11 @@ use axum::response::Response;
 use papay_protocol::v2::papay::{h5entrustweb_success, H5EntrustWeb, Variant};
 use papay_protocol::v2::{query, Params};
 
+use super::identity::{party, plan_id};
 use super::{answer, authenticate, Shape, V2Error};
-use crate::domain::contract::{Api, Channel, Party, V2Terms};
-use crate::domain::error::ContractError;
+use crate::domain::contract::{Api, Channel, V2Terms};
 use crate::domain::fault::FaultEndpoint;
-use crate::domain::ids::{AppId, Mchid, PlanId};
+use crate::domain::ids::AppId;
 use crate::domain::presign::{check_party, check_plan, new_contract, PresignRequest};
 use crate::domain::values::{ClientIp, DisplayName, NotifyUrl, OutContractCode};
 use crate::http::{links, AppState};
@@ -29,61 +29,6 @@ pub async fn partner(State(state): State<AppState>, method: Method, RawQuery(q):
         presign(&state, &method, q.as_deref(), Variant::Partner).await,
         Shape::ResultMsg,
     )
-}
-
-/// A domain message in v2's parameter names (the domain speaks APIv3's).
-fn v2_names(s: &str) -> String {
-    s.replace("sub_mchid", "sub_mch_id")
-        .replace("sp_appid", "appid")
-        .replace("mchid", "mch_id")
-}
-
-/// A domain rule the request breaks, as the v2 answer names it.
-pub(super) fn refused(e: ContractError) -> V2Error {
-    match e {
-        ContractError::Field(f) => V2Error::Param(v2_names(&format!("`{}` {}", f.field, f.issue))),
-        ContractError::NoAuth(why) => V2Error::NoAuth(v2_names(&why)),
-        ContractError::ContractExisted => {
-            V2Error::Invalid("contract_code was signed under this plan already (the contract is signed or terminated); use a new contract_code".into())
-        }
-        ContractError::ContractNotExist => V2Error::ContractNotExist,
-    }
-}
-
-/// The identity a v2 request names: `appid` (direct) or `appid` + `sub_mch_id` [+ `sub_appid`].
-pub(super) fn party(
-    appid: &str,
-    sub: Option<&papay_protocol::v2::papay::SubMerchant>,
-    mch_id: &str,
-) -> Result<Party, V2Error> {
-    let unbound = |field: &str, v: &str| V2Error::Param(format!("`{field}` {v} is not bound to mch_id {mch_id}"));
-    let appid = AppId::parse(appid).map_err(|_| unbound("appid", appid))?;
-    Ok(match sub {
-        None => Party::Common { appid },
-        Some(s) => Party::Institutional {
-            sp_appid: appid,
-            sub_mchid: Mchid::parse(&s.sub_mch_id).map_err(|_| {
-                V2Error::NoAuth(format!("sub_mch_id {} is not a sub-merchant of {mch_id}", s.sub_mch_id))
-            })?,
-            sub_appid: s
-                .sub_appid
-                .as_deref()
-                .map(|a| AppId::parse(a).map_err(|_| unbound("sub_appid", a)))
-                .transpose()?,
-        },
-    })
-}
-
-/// A v2 `plan_id` (digits) as papay's plan id; one that cannot be a plan is no plan of the merchant's.
-pub(super) fn plan_id(s: &str, mch_id: &str) -> Result<PlanId, V2Error> {
-    s.parse::<i64>()
-        .ok()
-        .and_then(|n| PlanId::new(n).ok())
-        .ok_or_else(|| V2Error::NoAuth(format!("plan_id {s} does not belong to mch_id {mch_id}")))
-}
-
-fn field<T>(r: Result<T, crate::domain::values::FieldError>) -> Result<T, V2Error> {
-    r.map_err(|e| refused(e.into()))
 }
 
 async fn presign(state: &AppState, method: &Method, raw: Option<&str>, variant: Variant) -> Result<Params, V2Error> {
@@ -106,10 +51,10 @@ async fn presign(state: &AppState, method: &Method, raw: Option<&str>, variant: 
         .map_err(|e| V2Error::Param(e.to_string()))?;
     let now = merchant.now(real);
     let party = party(&req.appid, req.sub_merchant.as_ref(), &req.mch_id)?;
-    check_party(&merchant, &party).map_err(refused)?;
+    check_party(&merchant, &party)?;
     let plan_id = plan_id(&req.plan_id, &req.mch_id)?;
     let plan = state.directory().plan(plan_id).await?;
-    check_plan(&merchant, plan.as_deref(), &party, plan_id).map_err(refused)?;
+    check_plan(&merchant, plan.as_deref(), &party, plan_id)?;
     let request = PresignRequest {
         api: Api::V2(V2Terms {
             request_serial: req.request_serial,
@@ -118,12 +63,12 @@ async fn presign(state: &AppState, method: &Method, raw: Option<&str>, variant: 
         channel: Channel::H5,
         party,
         plan_id,
-        out_contract_code: field(OutContractCode::parse_v2("contract_code", &req.contract_code))?,
-        user_display_name: Some(field(DisplayName::parse_v2(
+        out_contract_code: OutContractCode::parse_v2("contract_code", &req.contract_code)?,
+        user_display_name: Some(DisplayName::parse_v2(
             "contract_display_account",
             &req.contract_display_account,
-        ))?),
-        success_notify_url: field(NotifyUrl::parse_v2("notify_url", &req.notify_url))?,
+        )?),
+        success_notify_url: NotifyUrl::parse_v2("notify_url", &req.notify_url)?,
         openid: None,
         return_url: None,
         return_appid: req
@@ -134,8 +79,8 @@ async fn presign(state: &AppState, method: &Method, raw: Option<&str>, variant: 
         user_client_ip: Some(ClientIp::from_addr(req.clientip)),
         expired_time: None,
     };
-    let contract = new_contract(&merchant, request, now).map_err(refused)?;
-    let stored = state.store().presign(&contract).await?.map_err(|r| refused(r.into()))?;
+    let contract = new_contract(&merchant, request, now)?;
+    let stored = state.store().presign(&contract).await?.map_err(V2Error::from)?;
     Ok(h5entrustweb_success(&links::v2_redirect_url(
         state.public_url(),
         stored.session.token.as_str(),

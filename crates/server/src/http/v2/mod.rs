@@ -11,6 +11,7 @@
 mod contracts;
 mod error;
 mod h5entrustweb;
+mod identity;
 pub(crate) mod view;
 
 use axum::body::Body;
