@@ -98,7 +98,12 @@ impl App {
             open_without_token: settings.listen.ip().is_loopback(),
             admin_token: settings.control_token.clone(),
         };
-        let state = AppState::new(store, clock, settings.replay_protection, base_url.clone(), control);
+        let sources = crate::provision::CredentialSources {
+            config_file: settings.config_file.clone(),
+            demo_dir: demo.as_ref().map(|d| d.info.dir.clone()),
+        };
+        let state = AppState::new(store, clock, settings.replay_protection, base_url.clone(), control)
+            .with_sources(sources);
         let sender = Sender::new(&settings.notify)?;
         Ok(App {
             listener,

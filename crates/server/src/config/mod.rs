@@ -57,6 +57,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// Merchants and plans to provision; `None` means "bootstrap the demo merchant".
     pub provisioning: Option<Provisioning>,
+    /// The config file read, if any (shown by the dashboard as where credentials live).
+    pub config_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +163,7 @@ impl Settings {
             None => None,
         };
         Ok(Settings {
+            config_file: config.map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
             listen,
             public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
             data_dir,

@@ -5,6 +5,7 @@ pub mod auth;
 mod certificates;
 pub(crate) mod contracts;
 pub mod control;
+mod dashboard;
 pub mod error;
 mod input;
 pub mod lang;
@@ -41,6 +42,7 @@ struct Inner {
     public_url: String,
     control: ControlAccess,
     wakeup: crate::notify::Wakeup,
+    sources: crate::provision::CredentialSources,
 }
 
 /// Who may use the control API: everyone when papay listens on loopback only, else holders
@@ -72,6 +74,7 @@ impl AppState {
             public_url,
             control,
             wakeup: crate::notify::Wakeup::default(),
+            sources: crate::provision::CredentialSources::default(),
             directory: Directory::new(store.clone()),
             store,
             clock,
@@ -98,6 +101,17 @@ impl AppState {
     }
     pub fn control(&self) -> &ControlAccess {
         &self.0.control
+    }
+    /// Where the merchants' credentials came from (paths, never secrets).
+    pub fn sources(&self) -> &crate::provision::CredentialSources {
+        &self.0.sources
+    }
+    /// Sets [`AppState::sources`]; only while the state is not shared yet (right after `new`).
+    pub fn with_sources(mut self, sources: crate::provision::CredentialSources) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.sources = sources;
+        }
+        self
     }
     fn replay(&self) -> Option<&NonceCache> {
         self.0.replay.as_ref()
@@ -137,6 +151,7 @@ pub fn router(state: AppState) -> Router {
         .merge(apiv3)
         .route("/healthz", get(healthz))
         .merge(control::routes())
+        .merge(dashboard::routes())
         .merge(v2::routes())
         .route(links::V2_REDIRECT_PATH, get(pages::v2_redirect))
         .route(links::SIGN_PATH, get(pages::sign_page).post(pages::decide))

@@ -3,7 +3,10 @@
 
 pub mod credentials;
 pub mod demo;
+mod sources;
 pub mod throwaway;
+
+pub use sources::CredentialSources;
 
 use papay_protocol::keys::PrivateKey;
 use papay_protocol::pki::Certificate;

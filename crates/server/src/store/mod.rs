@@ -150,13 +150,31 @@ pub enum Origin {
 }
 
 impl Origin {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Origin::Config => "config",
             Origin::Demo => "demo",
             Origin::Sandbox => "sandbox",
         }
     }
+
+    fn parse(s: &str) -> Option<Origin> {
+        [Origin::Config, Origin::Demo, Origin::Sandbox]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
+}
+
+/// A merchant as an overview lists it: where it came from, whether its deliveries are held,
+/// its plans and how much it holds. No credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantListing {
+    pub mchid: Mchid,
+    pub origin: Origin,
+    pub notifications_paused: bool,
+    pub plan_ids: Vec<PlanId>,
+    pub contracts: u64,
+    pub pending_notifications: u64,
 }
 
 #[async_trait]
@@ -314,6 +332,9 @@ pub trait Store: Send + Sync + 'static {
     /// Removes the merchant's contracts (with their history, links and notifications), faults
     /// and virtual clock; the merchant and its plans stay.
     async fn reset_merchant(&self, mchid: &Mchid) -> Result<(), StoreError>;
+
+    /// Every merchant, by mchid, as an overview lists it.
+    async fn merchant_listing(&self) -> Result<Vec<MerchantListing>, StoreError>;
 
     /// The merchant whose control token hashes to `sha256_hex`.
     async fn merchant_by_control_token(&self, sha256_hex: &str) -> Result<Option<Mchid>, StoreError>;

@@ -258,3 +258,39 @@ pub(super) fn fault(row: &impl Columns) -> Result<Fault, StoreError> {
         latency_ms: u32::try_from(row.int("latency_ms")).map_err(|_| bad("latency"))?,
     })
 }
+
+/// The merchants query both stores run for [`crate::store::Store::merchant_listing`].
+pub(super) const MERCHANT_LISTING: &str = "SELECT m.mchid, m.origin, m.notifications_paused,
+     (SELECT COUNT(*) FROM contracts c WHERE c.mchid = m.mchid) AS contracts,
+     (SELECT COUNT(*) FROM notification_outbox o WHERE o.mchid = m.mchid AND o.status = 'PENDING') AS pending
+     FROM merchants m ORDER BY m.mchid";
+/// Its plans query.
+pub(super) const PLAN_OWNERS: &str = "SELECT plan_id, mchid FROM plans ORDER BY plan_id";
+
+/// Merchant rows of [`MERCHANT_LISTING`] with the (plan_id, mchid) rows of [`PLAN_OWNERS`].
+pub(super) fn merchant_listing(
+    rows: &[impl Columns],
+    plans: &[(i64, String)],
+) -> Result<Vec<crate::store::MerchantListing>, StoreError> {
+    let bad = |id: &str, what: &str| StoreError::Corrupt(format!("merchant {id}: {what}"));
+    rows.iter()
+        .map(|r| {
+            let id = r.string("mchid");
+            let mchid = Mchid::parse(&id).map_err(|_| bad(&id, "mchid"))?;
+            let origin = crate::store::Origin::parse(&r.string("origin")).ok_or_else(|| bad(&id, "origin"))?;
+            let plan_ids = plans
+                .iter()
+                .filter(|(_, owner)| *owner == id)
+                .map(|(p, _)| PlanId::new(*p).map_err(|_| bad(&id, "plan_id")))
+                .collect::<Result<_, _>>()?;
+            Ok(crate::store::MerchantListing {
+                mchid,
+                origin,
+                notifications_paused: r.flag("notifications_paused"),
+                plan_ids,
+                contracts: u64::try_from(r.int("contracts")).unwrap_or_default(),
+                pending_notifications: u64::try_from(r.int("pending")).unwrap_or_default(),
+            })
+        })
+        .collect()
+}

@@ -32,6 +32,17 @@ fn view(m: &Merchant, real: time::OffsetDateTime) -> ClockView {
 
 /// Stores `clock` for the merchant and answers the clock as now stored.
 async fn store(state: &AppState, m: &Merchant, clock: Option<VirtualClock>) -> Result<Json<ClockView>, ControlError> {
+    let fresh = set_clock(state, m, clock).await?;
+    Ok(Json(view(&fresh, state.clock().now())))
+}
+
+/// Stores `clock` (`None`: real time) for the merchant and wakes the notification worker;
+/// answers the merchant as now stored (shared with the dashboard).
+pub(crate) async fn set_clock(
+    state: &AppState,
+    m: &Merchant,
+    clock: Option<VirtualClock>,
+) -> Result<std::sync::Arc<Merchant>, ControlError> {
     if !state.store().set_clock(&m.mchid, clock).await? {
         return Err(ControlError::MerchantNotFound);
     }
@@ -41,7 +52,26 @@ async fn store(state: &AppState, m: &Merchant, clock: Option<VirtualClock>) -> R
         .await?
         .ok_or(ControlError::MerchantNotFound)?;
     state.wakeup().wake();
-    Ok(Json(view(&fresh, state.clock().now())))
+    Ok(fresh)
+}
+
+/// A step such as `"90s"` or `"2h 30m"`, at most [`MAX_STEP`].
+pub(crate) fn parse_step(by: &str) -> Result<time::Duration, ControlError> {
+    let step = humantime::parse_duration(by).map_err(|e| {
+        ControlError::Param(format!("by {by:?} is not a duration like \"90s\" or \"2h 30m\": {e}"))
+    })?;
+    if step > MAX_STEP {
+        return Err(ControlError::Param(
+            "by: a clock moves at most 10 years per call".into(),
+        ));
+    }
+    time::Duration::try_from(step).map_err(|_| ControlError::Param("by is too large".into()))
+}
+
+/// The merchant's clock moved `step` ahead at real time `real`, keeping its speed.
+pub(crate) fn advanced(m: &Merchant, real: time::OffsetDateTime, step: time::Duration) -> VirtualClock {
+    let speed = m.sandbox.clock.map_or(1.0, |c| c.speed);
+    VirtualClock::anchored(real, m.now(real) + step, speed)
 }
 
 /// `GET /sandbox/v1/merchants/{mchid}/clock`
@@ -79,26 +109,9 @@ pub async fn advance(
     Body(req): Body<Advance>,
 ) -> Result<Json<ClockView>, ControlError> {
     let m = merchant_in_path(&state, &caller, &mchid).await?;
-    let step = humantime::parse_duration(&req.by).map_err(|e| {
-        ControlError::Param(format!(
-            "by {:?} is not a duration like \"90s\" or \"2h 30m\": {e}",
-            req.by
-        ))
-    })?;
-    if step > MAX_STEP {
-        return Err(ControlError::Param(
-            "by: a clock moves at most 10 years per call".into(),
-        ));
-    }
-    let step = time::Duration::try_from(step).map_err(|_| ControlError::Param("by is too large".into()))?;
+    let step = parse_step(&req.by)?;
     let real = state.clock().now();
-    let speed = m.sandbox.clock.map_or(1.0, |c| c.speed);
-    store(
-        &state,
-        &m,
-        Some(VirtualClock::anchored(real, m.now(real) + step, speed)),
-    )
-    .await
+    store(&state, &m, Some(advanced(&m, real, step))).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

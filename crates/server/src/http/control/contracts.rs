@@ -69,7 +69,7 @@ pub async fn list(
 }
 
 /// The contract with this id if the caller may see it (else "not found", as for a missing one).
-async fn visible(state: &AppState, caller: &Caller, raw: &str) -> Result<Contract, ControlError> {
+pub(crate) async fn visible(state: &AppState, caller: &Caller, raw: &str) -> Result<Contract, ControlError> {
     let id = ContractId::parse("contract_id", raw).map_err(|_| ControlError::ContractNotFound)?;
     state
         .store()
@@ -138,31 +138,44 @@ pub async fn terminate(
     Seg(id): Seg,
     Body(req): Body<TerminateRequest>,
 ) -> Result<Json<ContractDetail>, ControlError> {
-    let mode = match req.by.as_str() {
-        "USER" => TerminationMode::User,
-        "PLATFORM" => TerminationMode::Platform,
-        other => {
-            return Err(ControlError::Param(format!(
-                "\"as\" must be \"USER\" or \"PLATFORM\" (the merchant terminates through the API), not {other:?}"
-            )))
-        }
-    };
+    let mode = termination_by(&req.by)?;
     let note = req
         .note
         .as_deref()
         .map(|n| TerminationNote::parse("note", n))
         .transpose()?;
-    let c = visible(&state, &caller, &id).await?;
+    let after = terminate_as(&state, &caller, &id, mode, note.as_ref()).await?;
+    detail(&state, &after).await
+}
+
+/// Who terminates, from `USER` or `PLATFORM` (the merchant terminates through its own API).
+pub(crate) fn termination_by(text: &str) -> Result<TerminationMode, ControlError> {
+    match text {
+        "USER" => Ok(TerminationMode::User),
+        "PLATFORM" => Ok(TerminationMode::Platform),
+        other => Err(ControlError::Param(format!(
+            "\"as\" must be \"USER\" or \"PLATFORM\" (the merchant terminates through the API), not {other:?}"
+        ))),
+    }
+}
+
+/// Terminates the contract `id` (if the caller may see it) at its merchant's time: the one
+/// path the control API and the dashboard share.
+pub(crate) async fn terminate_as(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    mode: TerminationMode,
+    note: Option<&TerminationNote>,
+) -> Result<Contract, ControlError> {
+    let c = visible(state, caller, id).await?;
     let merchant = state
         .directory()
         .fresh_merchant(&c.mchid)
         .await?
         .ok_or(ControlError::ContractNotFound)?;
     let now = merchant.now(state.clock().now());
-    let after = state
-        .store()
-        .terminate(&c.mchid, &c.contract_id, mode, note.as_ref(), now)
-        .await??;
+    let after = state.store().terminate(&c.mchid, &c.contract_id, mode, note, now).await??;
     state.wakeup().wake();
-    detail(&state, &after).await
+    Ok(after)
 }

@@ -34,7 +34,7 @@ pub enum ControlError {
 }
 
 impl ControlError {
-    fn parts(&self) -> (StatusCode, &'static str, String) {
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, String) {
         use ControlError::*;
         match self {
             Unauthorized(why) => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED", (*why).into()),

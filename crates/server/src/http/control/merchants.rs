@@ -128,8 +128,14 @@ pub async fn delete(
     responses((status = 204, description = "Contracts, faults and clock forgotten"), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
 )]
 pub async fn reset(State(state): State<AppState>, caller: Caller, Seg(mchid): Seg) -> Result<StatusCode, ControlError> {
-    let m = merchant_in_path(&state, &caller, &mchid).await?;
+    reset_merchant(&state, &caller, &mchid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Forgets the merchant's contracts, notifications, faults and clock (shared with the dashboard).
+pub(crate) async fn reset_merchant(state: &AppState, caller: &Caller, mchid: &str) -> Result<(), ControlError> {
+    let m = merchant_in_path(state, caller, mchid).await?;
     state.store().reset_merchant(&m.mchid).await?;
     state.directory().fresh_merchant(&m.mchid).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

@@ -3,14 +3,14 @@
 //! Every call names one merchant (in the path, or through the contract or session it acts
 //! on) and never touches another.
 
-mod clock;
-mod contracts;
+pub(crate) mod clock;
+pub(crate) mod contracts;
 pub mod error;
 mod faults;
-mod merchants;
-mod notifications;
+pub(crate) mod merchants;
+pub(crate) mod notifications;
 pub mod openapi;
-mod sessions;
+pub(crate) mod sessions;
 mod views;
 
 use axum::extract::rejection::BytesRejection;
@@ -119,6 +119,14 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ControlError::Unauthorized(
                 "the Authorization header must be \"Bearer <token>\"",
             ))?;
+        Caller::with_token(state, token).await
+    }
+}
+
+impl Caller {
+    /// Who `token` is: the admin token, a merchant's control token, else `401`. The control
+    /// API's bearer header and the dashboard's cookie both come here.
+    pub async fn with_token(state: &AppState, token: &str) -> Result<Caller, ControlError> {
         if state.control().is_admin(token) {
             return Ok(Caller::Admin);
         }

@@ -135,7 +135,7 @@ pub async fn list(
     }))
 }
 
-async fn visible(
+pub(crate) async fn visible(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -174,7 +174,15 @@ pub async fn resend(
     caller: Caller,
     Seg(id): Seg,
 ) -> Result<(StatusCode, Json<NotificationView>), ControlError> {
-    let (mchid, _) = visible(&state, &caller, &id).await?;
+    resend_now(&state, &caller, &id).await?;
+    let (_, n) = visible(&state, &caller, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(NotificationView::new(&n, true))))
+}
+
+/// Queues one more attempt of notification `id` now (if the caller may see it): the one path
+/// the control API and the dashboard share.
+pub(crate) async fn resend_now(state: &AppState, caller: &Caller, id: &str) -> Result<(), ControlError> {
+    let (mchid, _) = visible(state, caller, id).await?;
     let merchant = state
         .directory()
         .fresh_merchant(&mchid)
@@ -182,17 +190,22 @@ pub async fn resend(
         .ok_or(ControlError::NotificationNotFound)?;
     if !state
         .store()
-        .resend_notification(&mchid, &id, merchant.now(state.clock().now()))
+        .resend_notification(&mchid, id, merchant.now(state.clock().now()))
         .await?
     {
         return Err(ControlError::NotificationNotFound);
     }
     state.wakeup().wake();
-    let (_, n) = visible(&state, &caller, &id).await?;
-    Ok((StatusCode::ACCEPTED, Json(NotificationView::new(&n, true))))
+    Ok(())
 }
 
-async fn set_paused(state: &AppState, caller: &Caller, mchid: &str, paused: bool) -> Result<StatusCode, ControlError> {
+/// Pauses or resumes a merchant's deliveries (shared with the dashboard).
+pub(crate) async fn set_paused(
+    state: &AppState,
+    caller: &Caller,
+    mchid: &str,
+    paused: bool,
+) -> Result<StatusCode, ControlError> {
     let m = merchant_in_path(state, caller, mchid).await?;
     if !state.store().set_notifications_paused(&m.mchid, paused).await? {
         return Err(ControlError::MerchantNotFound);

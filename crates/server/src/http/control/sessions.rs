@@ -5,11 +5,12 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 use super::error::ErrorBody;
 use super::views::SessionView;
 use super::{Body, Caller, ControlError, Seg};
-use crate::domain::contract::{Contract, UserAction};
+use crate::domain::contract::{Change, Contract, UserAction};
 use crate::domain::merchant::Merchant;
 use crate::domain::values::{ClientIp, OpenId};
 use crate::http::{links, AppState};
@@ -63,13 +64,14 @@ pub async fn resolve(
     Ok(Json(SessionView::new(&contract, replaced, now)))
 }
 
-/// Applies `action` to the session and answers the session as it now stands.
-async fn act(
+/// Applies the simulated user's `action` to the session `token`: the one path the control API
+/// and the dashboard share. Answers the change and the merchant's time it happened at.
+pub(crate) async fn act_on_session(
     state: &AppState,
     caller: &Caller,
     token: &str,
     action: impl FnOnce(&Contract) -> Result<UserAction, ControlError>,
-) -> Result<Json<SessionView>, ControlError> {
+) -> Result<(Change, OffsetDateTime), ControlError> {
     let (contract, replaced, merchant) = load(state, caller, token).await?.ok_or(ControlError::SessionNotFound)?;
     if replaced {
         return Err(ControlError::SessionExpired);
@@ -78,7 +80,30 @@ async fn act(
     let now = merchant.now(state.clock().now());
     let change = state.store().act_on_session(token, &action, now).await??;
     state.wakeup().wake();
+    Ok((change, now))
+}
+
+/// Applies `action` to the session and answers the session as it now stands.
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    token: &str,
+    action: impl FnOnce(&Contract) -> Result<UserAction, ControlError>,
+) -> Result<Json<SessionView>, ControlError> {
+    let (change, now) = act_on_session(state, caller, token, action).await?;
     Ok(Json(SessionView::after(&change, now)))
+}
+
+/// Agreement as `given` (else the pre-sign's openid; neither is `OPENID_REQUIRED`) from
+/// `client_ip` (`None`: from where the pre-sign expected).
+pub(crate) fn agreement(
+    given: Option<OpenId>,
+    client_ip: Option<ClientIp>,
+) -> impl FnOnce(&Contract) -> Result<UserAction, ControlError> {
+    move |c| {
+        let openid = given.or_else(|| c.openid.clone()).ok_or(ControlError::OpenIdRequired)?;
+        Ok(UserAction::Agree { openid, client_ip })
+    }
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -107,11 +132,7 @@ pub async fn agree(
         .as_deref()
         .map(|ip| ClientIp::parse("client_ip", ip))
         .transpose()?;
-    act(&state, &caller, &token, |c| {
-        let openid = given.or_else(|| c.openid.clone()).ok_or(ControlError::OpenIdRequired)?;
-        Ok(UserAction::Agree { openid, client_ip })
-    })
-    .await
+    act(&state, &caller, &token, agreement(given, client_ip)).await
 }
 
 /// `POST /sandbox/v1/sessions/{session_id}/decline`

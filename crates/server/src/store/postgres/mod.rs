@@ -18,14 +18,14 @@ mod contracts;
 mod notifications;
 mod sandbox;
 
-use super::rows::{from_ms, ms, sandbox_state};
+use super::rows::{self, from_ms, ms, sandbox_state};
 #[cfg(test)]
 mod tests;
 
 use time::OffsetDateTime;
 
 use super::{
-    Attempt, ClaimedNotification, ContractFilter, Deleted, NotificationFilter, NotificationRecord, Origin,
+    Attempt, ClaimedNotification, ContractFilter, Deleted, MerchantListing, NotificationFilter, NotificationRecord, Origin,
     SessionLookup, Store, StoreError, Transition,
 };
 use crate::domain::clock::VirtualClock;
@@ -559,6 +559,14 @@ impl Store for PgStore {
         notifications::retime(&mut tx, mchid).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn merchant_listing(&self) -> Result<Vec<MerchantListing>, StoreError> {
+        let merchants = sqlx::query(rows::MERCHANT_LISTING).fetch_all(&self.pool).await?;
+        let plans = sqlx::query_as::<_, (i64, String)>(rows::PLAN_OWNERS)
+            .fetch_all(&self.pool)
+            .await?;
+        rows::merchant_listing(&merchants, &plans)
     }
 
     async fn merchant_by_control_token(&self, sha256_hex: &str) -> Result<Option<Mchid>, StoreError> {

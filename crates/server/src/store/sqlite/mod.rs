@@ -14,12 +14,12 @@ mod contracts;
 mod notifications;
 mod sandbox;
 
-use super::rows::{from_ms, ms, sandbox_state};
+use super::rows::{self, from_ms, ms, sandbox_state};
 
 use time::OffsetDateTime;
 
 use super::{
-    Attempt, ClaimedNotification, ContractFilter, Deleted, NotificationFilter, NotificationRecord, Origin,
+    Attempt, ClaimedNotification, ContractFilter, Deleted, MerchantListing, NotificationFilter, NotificationRecord, Origin,
     SessionLookup, Store, StoreError, Transition,
 };
 use crate::domain::clock::VirtualClock;
@@ -569,6 +569,14 @@ impl Store for SqliteStore {
         sandbox::reset(&mut tx, mchid).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn merchant_listing(&self) -> Result<Vec<MerchantListing>, StoreError> {
+        let merchants = sqlx::query(rows::MERCHANT_LISTING).fetch_all(&self.pool).await?;
+        let plans = sqlx::query_as::<_, (i64, String)>(rows::PLAN_OWNERS)
+            .fetch_all(&self.pool)
+            .await?;
+        rows::merchant_listing(&merchants, &plans)
     }
 
     async fn merchant_by_control_token(&self, sha256_hex: &str) -> Result<Option<Mchid>, StoreError> {
