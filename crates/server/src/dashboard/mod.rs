@@ -90,7 +90,8 @@ impl Done {
     }
 
     pub(crate) fn notice(self) -> maud::Markup {
-        layout::notice("ok", self.message())
+        let kind = if self == Done::SignFailed { "bad" } else { "ok" };
+        layout::notice(kind, self.message())
     }
 }
 

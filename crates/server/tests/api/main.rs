@@ -13,6 +13,7 @@ mod control_clock_faults;
 mod control_merchants;
 mod control_openapi;
 mod control_sessions;
+mod dashboard;
 mod demo;
 mod helpers;
 mod multi_instance;

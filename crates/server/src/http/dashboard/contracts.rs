@@ -33,7 +33,8 @@ pub(super) async fn across(state: &AppState, mchids: &[Mchid], filter: &Contract
             all.push(c.observed(now));
         }
     }
-    all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.contract_id.cmp(&a.contract_id)));
+    // Stable: within a merchant the store's newest-first order decides ties.
+    all.sort_by(|a, b| b.created_at.cmp(&a.created_at));
     all.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
     Ok(all.into_iter().map(|contract| ContractRow { contract }).collect())
 }
