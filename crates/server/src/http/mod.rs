@@ -9,6 +9,7 @@ pub mod error;
 mod input;
 pub mod lang;
 pub mod links;
+mod observe;
 mod pages;
 mod replay;
 pub mod request_id;
@@ -17,7 +18,7 @@ pub(crate) mod v2;
 
 use std::sync::Arc;
 
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{any, get, post};
 use axum::Router;
 
@@ -41,6 +42,8 @@ struct Inner {
     public_url: String,
     control: ControlAccess,
     wakeup: crate::notify::Wakeup,
+    metrics: crate::observe::Metrics,
+    journal: crate::observe::Journal,
 }
 
 /// Who may use the control API: everyone when papay listens on loopback only, else holders
@@ -72,6 +75,8 @@ impl AppState {
             public_url,
             control,
             wakeup: crate::notify::Wakeup::default(),
+            metrics: crate::observe::Metrics::default(),
+            journal: crate::observe::Journal::default(),
             directory: Directory::new(store.clone()),
             store,
             clock,
@@ -98,6 +103,13 @@ impl AppState {
     }
     pub fn control(&self) -> &ControlAccess {
         &self.0.control
+    }
+    pub fn metrics(&self) -> &crate::observe::Metrics {
+        &self.0.metrics
+    }
+    /// The requests this instance answered lately, for the dashboard.
+    pub fn journal(&self) -> &crate::observe::Journal {
+        &self.0.journal
     }
     fn replay(&self) -> Option<&NonceCache> {
         self.0.replay.as_ref()
@@ -135,7 +147,9 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), transport::apiv3));
     Router::new()
         .merge(apiv3)
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(observe::healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
         .merge(control::routes())
         .merge(v2::routes())
         .route(links::V2_REDIRECT_PATH, get(pages::v2_redirect))
@@ -144,7 +158,7 @@ pub fn router(state: AppState) -> Router {
         .route(links::OPEN_PATH, get(pages::open))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn(request_id::middleware))
+        .layer(from_fn_with_state(state.clone(), observe::middleware))
         .with_state(state)
 }
 
@@ -154,12 +168,4 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
-}
-
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {
-    state.store().ping().await.map_err(|e| {
-        tracing::error!(error = %e, "database ping failed");
-        ApiError::System
-    })?;
-    Ok("ok")
 }
