@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The contract-API benchmark: bare RSA-2048 sign rate on all cores, then query-by-
 # out_contract_code and JSAPI pre-sign against the release server on 127.0.0.1, each as
-# requests/s, p50/p99 and a ratio of the sign rate; and the floor (GET /healthz: HTTP round trip
+# requests/s, p50/p99 and a ratio of the sign rate; and the floor (GET /readyz: HTTP round trip
 # plus one database call, no RSA), which bounds what any signed request can reach; and the
 # APIv2 querycontract and h5entrustweb (v2query_rps, v2presign_rps lines).
 # Bounded: SECONDS per measurement.

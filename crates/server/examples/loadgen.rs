@@ -1,6 +1,6 @@
 //! Load generator for `scripts/bench.sh`: the bare RSA sign rate, a closed-loop load of
 //! distinct, pre-signed APIv3 requests against a running papay on loopback, and the "floor":
-//! `GET /healthz` (one database call, no RSA), the per-request cost of everything but signing.
+//! `GET /readyz` (one database call, no RSA), the per-request cost of everything but signing.
 //! The APIv2 modes load `querycontract` of a signed contract and `h5entrustweb` pre-signs
 //! (v2 answers are HTTP 200 whatever they say: only `result_code` SUCCESS counts as success).
 //!
@@ -220,7 +220,7 @@ async fn load(a: &Args) {
     let run = std::process::id();
     let requests: Vec<Vec<u8>> = if a.mode == "floor" {
         // No RSA, no JSON: the cost of an HTTP round trip with one database call.
-        let raw = format!("GET /healthz HTTP/1.1\r\nhost: {}\r\n\r\n", a.addr).into_bytes();
+        let raw = format!("GET /readyz HTTP/1.1\r\nhost: {}\r\n\r\n", a.addr).into_bytes();
         vec![raw; a.count]
     } else if a.mode == "v2query" {
         let v2 = v2_client(a);

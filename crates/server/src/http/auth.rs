@@ -14,6 +14,7 @@ use super::error::{ApiError, SignFailure};
 use super::replay::WINDOW_SECS;
 use super::AppState;
 use crate::domain::merchant::Merchant;
+use crate::observe::{self, SignatureCheck};
 
 /// A request whose signature verified; handlers receive it as an extractor.
 #[derive(Debug, Clone)]
@@ -34,6 +35,58 @@ impl From<ApiError> for Rejection {
 }
 
 pub async fn authenticate(
+    state: &AppState,
+    method: &str,
+    target: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Authenticated, Rejection> {
+    let outcome = check(state, method, target, headers, body).await;
+    match &outcome {
+        Ok(auth) => observe::merchant(auth.merchant.mchid.as_str()),
+        Err(rejection) => {
+            if let Some(m) = &rejection.merchant {
+                observe::merchant(m.mchid.as_str());
+            }
+            if let ApiError::Sign(failure) = &rejection.error {
+                observe::signature_refused(
+                    failure.reason(),
+                    Some(signature_check(failure, method, target, headers, body)),
+                );
+            }
+        }
+    }
+    outcome
+}
+
+/// What the journal shows of a refused request: the string papay expected to be signed
+/// (when the header could be read) beside the `Authorization` header the request carried.
+fn signature_check(
+    failure: &SignFailure,
+    method: &str,
+    target: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> SignatureCheck {
+    let carried = headers
+        .get(AUTHORIZATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let expected = carried
+        .as_deref()
+        .and_then(|raw| Authorization::parse(raw).ok())
+        .map(|auth| {
+            let message = request_signing_string(method, target, &auth.timestamp, &auth.nonce_str, body);
+            observe::clip(&String::from_utf8_lossy(&message), 8192)
+        })
+        .unwrap_or_else(|| "(none: the Authorization header could not be read)".into());
+    SignatureCheck {
+        reason: failure.describe(),
+        expected,
+        carried: carried.map_or_else(|| "(no Authorization header)".into(), |c| format!("Authorization: {c}")),
+    }
+}
+
+async fn check(
     state: &AppState,
     method: &str,
     target: &str,

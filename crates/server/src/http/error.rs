@@ -182,6 +182,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl SignFailure {
+    /// The `reason` label of the signature-failure metric.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SignFailure::Malformed(_) => "malformed_authorization",
+            SignFailure::WrongScheme(_) => "wrong_scheme",
+            SignFailure::TimestampOutOfWindow => "timestamp_out_of_window",
+            SignFailure::UnknownMerchant => "unknown_merchant",
+            SignFailure::NoApiV3Key => "no_apiv3_key",
+            SignFailure::NoCertificate => "no_certificate",
+            SignFailure::UnknownSerial => "unknown_serial",
+            SignFailure::CertificateExpired => "certificate_expired",
+            SignFailure::ReplayedNonce => "replayed_nonce",
+            SignFailure::BadSignature(_) => "bad_signature",
+        }
+    }
+
+    /// Why, in English words, for the request journal.
+    pub fn describe(&self) -> String {
+        let message = sign_message(self, Lang::English);
+        match self {
+            SignFailure::Malformed(issue) | SignFailure::WrongScheme(issue) => format!("{message}: {issue}"),
+            _ => message.to_string(),
+        }
+    }
+}
+
 fn sign_message(f: &SignFailure, lang: Lang) -> &'static str {
     match f {
         SignFailure::Malformed(_) => {
@@ -236,6 +263,7 @@ impl IntoResponse for ApiError {
         if matches!(self, ApiError::System) {
             tracing::error!("answering SYSTEMERROR");
         }
+        crate::observe::answer_code(self.code());
         let mut response = (self.status(), Json(self.body(current_lang()))).into_response();
         response.extensions_mut().insert(ErrorNumber(self.number()));
         response

@@ -10,6 +10,7 @@ pub mod error;
 mod input;
 pub mod lang;
 pub mod links;
+mod observe;
 mod pages;
 mod replay;
 pub mod request_id;
@@ -18,7 +19,7 @@ pub(crate) mod v2;
 
 use std::sync::Arc;
 
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{any, get, post};
 use axum::Router;
 
@@ -43,6 +44,8 @@ struct Inner {
     control: ControlAccess,
     wakeup: crate::notify::Wakeup,
     sources: crate::provision::CredentialSources,
+    metrics: crate::observe::Metrics,
+    journal: crate::observe::Journal,
 }
 
 /// Who may use the control API: everyone when papay listens on loopback only, else holders
@@ -75,6 +78,8 @@ impl AppState {
             control,
             wakeup: crate::notify::Wakeup::default(),
             sources: crate::provision::CredentialSources::default(),
+            metrics: crate::observe::Metrics::default(),
+            journal: crate::observe::Journal::default(),
             directory: Directory::new(store.clone()),
             store,
             clock,
@@ -113,6 +118,13 @@ impl AppState {
         }
         self
     }
+    pub fn metrics(&self) -> &crate::observe::Metrics {
+        &self.0.metrics
+    }
+    /// The requests this instance answered lately, for the dashboard.
+    pub fn journal(&self) -> &crate::observe::Journal {
+        &self.0.journal
+    }
     fn replay(&self) -> Option<&NonceCache> {
         self.0.replay.as_ref()
     }
@@ -149,7 +161,9 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), transport::apiv3));
     Router::new()
         .merge(apiv3)
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(observe::healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
         .merge(control::routes())
         .merge(dashboard::routes())
         .merge(v2::routes())
@@ -159,7 +173,7 @@ pub fn router(state: AppState) -> Router {
         .route(links::OPEN_PATH, get(pages::open))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn(request_id::middleware))
+        .layer(from_fn_with_state(state.clone(), observe::middleware))
         .with_state(state)
 }
 
@@ -169,12 +183,4 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
-}
-
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {
-    state.store().ping().await.map_err(|e| {
-        tracing::error!(error = %e, "database ping failed");
-        ApiError::System
-    })?;
-    Ok("ok")
 }

@@ -220,6 +220,9 @@ fn record(
     url: String,
     sent: sender::Sent,
 ) -> Attempt {
+    state
+        .metrics()
+        .attempt(n.schedule.as_str(), sent.outcome.as_str(), sent.latency.as_secs_f64());
     let real = state.clock().now();
     let (status, next) = after_attempt(n.schedule, n.attempts + 1, sent.outcome);
     Attempt {

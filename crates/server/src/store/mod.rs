@@ -341,4 +341,31 @@ pub trait Store: Send + Sync + 'static {
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The figures `/metrics` reads from the database at scrape time.
+    async fn gauges(&self) -> Result<StoreGauges, StoreError>;
 }
+
+/// Counts over the whole database (every merchant).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreGauges {
+    /// Contracts per state; states with none may be missing.
+    pub contracts_by_state: Vec<(ContractState, i64)>,
+    /// Notifications still to be delivered.
+    pub notifications_pending: i64,
+}
+
+/// Reads `SELECT state, COUNT(*) … GROUP BY state` rows; an unknown state is corruption.
+pub(crate) fn contract_counts(rows: Vec<(String, i64)>) -> Result<Vec<(ContractState, i64)>, StoreError> {
+    rows.into_iter()
+        .map(|(state, n)| {
+            ContractState::parse(&state)
+                .map(|s| (s, n))
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown contract state {state:?}")))
+        })
+        .collect()
+}
+
+/// The queries behind [`Store::gauges`], the same on both databases.
+pub(crate) const CONTRACTS_BY_STATE: &str = "SELECT state, COUNT(*) FROM contracts GROUP BY state";
+pub(crate) const NOTIFICATIONS_PENDING: &str = "SELECT COUNT(*) FROM notification_outbox WHERE status = 'PENDING'";

@@ -196,7 +196,7 @@ async fn v2_redirect_url_lands_on_the_signing_page_and_a_typed_openid_signs() {
         let v2 = V2Client::new(
             &app.base_url,
             MCHID,
-            V2ApiKey::parse("192006250b4c09247ec02edce69f6a2d").unwrap(),
+            V2ApiKey::parse(crate::helpers::V2_KEY).unwrap(),
         )
         .unwrap();
         let req = H5EntrustWebRequest::new(

@@ -64,6 +64,24 @@ pub struct TestApp {
     stop: tokio::sync::oneshot::Sender<()>,
     /// The app's own PostgreSQL database, when the suite runs on PostgreSQL.
     db: Option<TestDatabase>,
+    /// Checks the logs stayed clean when the app goes.
+    _logs: crate::log_capture::Guard,
+}
+
+/// The admin token the off-loopback tests configure.
+pub const ADMIN_TOKEN: &str = "admin-token-0123456789";
+/// The main merchant's v2 API key (in [`standard_config`]).
+pub const V2_KEY: &str = "192006250b4c09247ec02edce69f6a2d";
+
+/// Captures the logs and registers every secret the standard config holds.
+fn capture_logs() {
+    crate::log_capture::install();
+    let k = keys();
+    for s in [&k.merchant_key, &k.platform_key, &k.apiv3_key] {
+        crate::log_capture::secret(s);
+    }
+    crate::log_capture::secret(V2_KEY);
+    crate::log_capture::secret(ADMIN_TOKEN);
 }
 
 /// The environment variable that runs the suite on PostgreSQL: an admin URL such as
@@ -93,6 +111,17 @@ impl TestDatabase {
         let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
         Some(TestDatabase { admin_url, name, url })
     }
+}
+
+/// Drops database `name` under whoever uses it.
+pub async fn drop_database(name: &str) {
+    use sqlx::Connection;
+    let admin_url = std::env::var(POSTGRES_ENV).unwrap();
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
 }
 
 impl Drop for TestDatabase {
@@ -188,6 +217,7 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"))
         };
+        crate::log_capture::secrets_in(&json);
         (status, json)
     }
 
@@ -254,7 +284,7 @@ mchid = "{MCHID}"
 name = "Test Store"
 api_certificate = "merchant_cert.pem"
 apiv3_key_file = "apiv3_key.txt"
-v2_key = "192006250b4c09247ec02edce69f6a2d"
+v2_key = "{V2_KEY}"
 appids = ["{APPID}"]
 
 [[merchants.platform_keys]]
@@ -389,6 +419,7 @@ async fn spawn_on(
     database_url: Option<String>,
     db: Option<TestDatabase>,
 ) -> TestApp {
+    capture_logs();
     let overrides = Overrides {
         listen: Some(listen.into()),
         database_url,
@@ -411,6 +442,7 @@ async fn spawn_on(
         server,
         stop,
         db,
+        _logs: crate::log_capture::Guard,
     }
 }
 
@@ -458,6 +490,11 @@ pub async fn shutdown_all(apps: Vec<TestApp>) {
 }
 
 impl TestApp {
+    /// The app's PostgreSQL database, when the suite runs on PostgreSQL.
+    pub fn database_name(&self) -> Option<&str> {
+        self.db.as_ref().map(|d| d.name.as_str())
+    }
+
     /// Whether the server task is still running (it has not panicked or stopped).
     pub fn is_running(&self) -> bool {
         !self.server.is_finished()

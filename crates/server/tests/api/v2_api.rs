@@ -16,8 +16,6 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::v2_flow::sign_up;
 
-/// The v2 API key of MCHID (helpers' `standard_config`).
-const V2_KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 const WRONG_KEY: &str = "00000000000000000000000000000000";
 const NOTIFY: &str = "https://yoursite.com/papay/v2/notify";
 const CLIENTIP: &str = "119.145.83.6";

@@ -17,8 +17,6 @@ use crate::helpers::*;
 use crate::notifications::{clock, log_when, spawn_with_receiver};
 use crate::receiver::{Received, Receiver};
 
-/// The main merchant's v2 API key (`v2_key` in the standard config).
-const V2_KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 const WAIT: Duration = Duration::from_secs(10);
 /// The user's IP the pre-sign names; the control API's agree does not contradict it.
 const CLIENT_IP: &str = "127.0.0.1";

@@ -121,6 +121,7 @@ pub struct ErrorBody {
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
+        crate::observe::answer_code(code);
         (status, Json(ErrorBody { code, message })).into_response()
     }
 }

@@ -110,6 +110,7 @@ pub async fn delete(
     match state.store().delete_merchant(&m.mchid).await? {
         Deleted::Deleted => {
             state.directory().fresh_merchant(&m.mchid).await?;
+            state.journal().forget(m.mchid.as_str());
             tracing::info!(mchid = %m.mchid, "throwaway merchant deleted");
             Ok(StatusCode::NO_CONTENT)
         }
@@ -125,17 +126,19 @@ pub async fn delete(
 #[utoipa::path(
     post, path = "/sandbox/v1/merchants/{mchid}/reset", tag = "control",
     params(("mchid" = String, Path, description = "The merchant id")),
-    responses((status = 204, description = "Contracts, faults and clock forgotten"), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
+    responses((status = 204, description = "Contracts, faults, clock and the request journal's entries forgotten"), (status = 403, description = "NO_AUTH", body = ErrorBody), (status = 404, description = "MERCHANT_NOT_FOUND", body = ErrorBody))
 )]
 pub async fn reset(State(state): State<AppState>, caller: Caller, Seg(mchid): Seg) -> Result<StatusCode, ControlError> {
     reset_merchant(&state, &caller, &mchid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Forgets the merchant's contracts, notifications, faults and clock (shared with the dashboard).
+/// Forgets the merchant's contracts, notifications, faults, clock and journal entries (shared
+/// with the dashboard).
 pub(crate) async fn reset_merchant(state: &AppState, caller: &Caller, mchid: &str) -> Result<(), ControlError> {
     let m = merchant_in_path(state, caller, mchid).await?;
     state.store().reset_merchant(&m.mchid).await?;
     state.directory().fresh_merchant(&m.mchid).await?;
+    state.journal().forget(m.mchid.as_str());
     Ok(())
 }

@@ -87,6 +87,7 @@ impl Caller {
 
     /// `403 NO_AUTH` unless the caller may act on `mchid`.
     pub fn may(&self, mchid: &Mchid) -> Result<(), ControlError> {
+        crate::observe::merchant(mchid.as_str());
         if self.sees(mchid) {
             Ok(())
         } else {

@@ -93,6 +93,21 @@ fn bounded(msg: String) -> String {
 }
 
 impl V2Error {
+    /// The code the answer carries (`return_msg`'s leading code, or `err_code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            V2Error::Format(_) => "XML_FORMAT_ERROR",
+            V2Error::Param(_) => "PARAM_ERROR",
+            V2Error::Method(code) => code,
+            V2Error::Sign(_) => "SIGN_ERROR",
+            V2Error::NoAuth(_) => "NO_AUTH",
+            V2Error::ContractNotExist => "CONTRACT_NOT_EXIST",
+            V2Error::Invalid(_) => "INVALID_REQUEST",
+            V2Error::RateLimited => "RATE_LIMITED",
+            V2Error::System => "SYSTEMERROR",
+        }
+    }
+
     /// The answer's parameters (unsigned: failures carry no `sign`).
     pub fn params(&self, shape: Shape) -> Params {
         let (code, detail) = match self {

@@ -54,7 +54,10 @@ fn xml_answer(p: &Params) -> Response {
 fn answer(result: Result<Params, V2Error>, shape: Shape) -> Response {
     match result {
         Ok(p) => xml_answer(&p),
-        Err(e) => xml_answer(&e.params(shape)),
+        Err(e) => {
+            crate::observe::answer_code(e.code());
+            xml_answer(&e.params(shape))
+        }
     }
 }
 
@@ -73,6 +76,25 @@ async fn read_xml(method: &Method, body: Body) -> Result<Params, V2Error> {
     xml::parse(&bytes, &limits).map_err(|e| V2Error::Format(format!("XML_FORMAT_ERROR: {e}")))
 }
 
+/// What the journal shows of a `sign` that did not verify: the §5.1 string papay signed,
+/// its key withheld, beside the `sign` and `sign_type` the request carried.
+fn signature_check(params: &Params, sign_type: Option<SignType>) -> crate::observe::SignatureCheck {
+    let string_a = sign::string_a(params);
+    let sep = if string_a.is_empty() { "" } else { "&" };
+    crate::observe::SignatureCheck {
+        reason: format!(
+            "sign does not verify as {} with the merchant's v2 API key",
+            sign_type.map_or("MD5 or HMAC-SHA256 (by its length)", SignType::as_str)
+        ),
+        expected: crate::observe::clip(&format!("{string_a}{sep}key=<redacted>"), 8192),
+        carried: format!(
+            "sign={} sign_type={}",
+            params.get("sign").unwrap_or(""),
+            params.get("sign_type").unwrap_or("(none)")
+        ),
+    }
+}
+
 /// The merchant `mch_id` names, once `sign` verifies with its v2 key: the algorithm that
 /// verified, after any fault injected into `endpoint` for this merchant.
 async fn authenticate(
@@ -87,12 +109,18 @@ async fn authenticate(
         .merchant(mch_id)
         .await?
         .ok_or_else(|| V2Error::NoAuth(format!("mch_id {mch_id} is not a merchant of this papay")))?;
+    crate::observe::merchant(mch_id);
     let key = merchant.v2_key.as_ref().ok_or_else(|| {
         V2Error::NoAuth(format!(
             "mch_id {mch_id} has no v2 API key configured (set v2_key for this merchant)"
         ))
     })?;
-    let verified = sign::verify(params, key.expose(), sign_type).map_err(|e| match e {
+    let verified = sign::verify(params, key.expose(), sign_type).inspect_err(|e| {
+        if *e == SignError::Mismatch {
+            crate::observe::signature_refused("bad_signature", Some(signature_check(params, sign_type)));
+        }
+    });
+    let verified = verified.map_err(|e| match e {
         SignError::Missing => V2Error::Param("`sign` is required".into()),
         SignError::UnknownSignType(t) => V2Error::Param(format!("`sign_type` {t} must be MD5 or HMAC-SHA256")),
         SignError::Mismatch => V2Error::Sign(match sign_type {

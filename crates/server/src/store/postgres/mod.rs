@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 
 use super::{
     Attempt, ClaimedNotification, ContractFilter, Deleted, MerchantListing, NotificationFilter, NotificationRecord, Origin,
-    SessionLookup, Store, StoreError, Transition,
+    SessionLookup, Store, StoreError, StoreGauges, Transition,
 };
 use crate::domain::clock::VirtualClock;
 use crate::domain::contract::{Change, UserAction};
@@ -576,5 +576,16 @@ impl Store for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn gauges(&self) -> Result<StoreGauges, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(super::CONTRACTS_BY_STATE).fetch_all(&self.pool).await?;
+        let pending: i64 = sqlx::query_scalar(super::NOTIFICATIONS_PENDING)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(StoreGauges {
+            contracts_by_state: super::contract_counts(rows)?,
+            notifications_pending: pending,
+        })
     }
 }

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 
 use super::{
     Attempt, ClaimedNotification, ContractFilter, Deleted, MerchantListing, NotificationFilter, NotificationRecord, Origin,
-    SessionLookup, Store, StoreError, Transition,
+    SessionLookup, Store, StoreError, StoreGauges, Transition,
 };
 use crate::domain::clock::VirtualClock;
 use crate::domain::contract::{Change, UserAction};
@@ -586,5 +586,16 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn gauges(&self) -> Result<StoreGauges, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(super::CONTRACTS_BY_STATE).fetch_all(&self.pool).await?;
+        let pending: i64 = sqlx::query_scalar(super::NOTIFICATIONS_PENDING)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(StoreGauges {
+            contracts_by_state: super::contract_counts(rows)?,
+            notifications_pending: pending,
+        })
     }
 }
