@@ -109,6 +109,8 @@ pre{margin:0;padding:10px 12px;background:#f6f8fa;border:1px solid #eaeef2;borde
 @media (max-width:760px){.sig{grid-template-columns:1fr}dl.facts{grid-template-columns:1fr}}
 .crumbs{font-size:13px;margin:0 0 4px}
 .more{margin:-6px 0 16px;color:#59636e;font-size:13px}
+.nl{color:#afb8c1;user-select:none}
+tr.signature:hover{background:none}
 "#;
 
 /// Who is looking, for the bar: `None` when papay is open on loopback without a token.
@@ -165,6 +167,18 @@ pub fn page(title: &str, section: Section, who: Option<Who<'_>>, body: Markup) -
 pub fn when(t: OffsetDateTime) -> Markup {
     let exact = rfc3339_beijing(t);
     html! { time.nowrap datetime=(exact) title=(exact) { (v2_beijing(t)) } }
+}
+
+/// A real-time instant to the millisecond in Beijing time, e.g. `20:15:03.123` after the date.
+pub fn when_precise(t: OffsetDateTime) -> Markup {
+    let exact = rfc3339_beijing(t);
+    let shown = t
+        .to_offset(time::macros::offset!(+8))
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]"
+        ))
+        .unwrap_or_default();
+    html! { time.nowrap datetime=(exact) title=(exact) { (shown) } }
 }
 
 /// An optional time, or a dash.

@@ -13,6 +13,7 @@ mod login;
 mod merchants;
 mod notifications;
 mod overview;
+mod requests;
 
 pub use contracts::{contract_detail, contract_list, ContractDetailView, ContractFilterView, ContractRow};
 pub use layout::{Section, Who};
@@ -20,6 +21,7 @@ pub use login::{error_page, login_page};
 pub use merchants::{merchant_detail, merchant_list, reset_confirm, MerchantCard};
 pub use notifications::{notification_detail, notification_list, NotificationFilterView, NotificationRow};
 pub use overview::{overview, OverviewView};
+pub use requests::{request_list, RequestFilterView};
 
 /// A one-line message after an action, chosen from a fixed set so a link cannot make the
 /// dashboard say anything else.

@@ -496,7 +496,7 @@ async fn no_secret_appears_on_any_page() {
     let k = keys();
     let mut secrets: Vec<String> = vec![
         k.apiv3_key.clone(),
-        "192006250b4c09247ec02edce69f6a2d".into(),
+        V2_KEY.into(),
         made["apiv3_key"].as_str().unwrap().into(),
         made["v2_key"].as_str().unwrap().into(),
         made["control_token"].as_str().unwrap().into(),
@@ -513,12 +513,14 @@ async fn no_secret_appears_on_any_page() {
         format!("/dashboard/contracts/{id}"),
         "/dashboard/notifications".into(),
         format!("/dashboard/notifications/{nid}"),
+        "/dashboard/requests".into(),
     ];
     for m in [MCHID, OTHER_MCHID, MCHID_NO_APIV3_KEY, MCHID_NO_CERTIFICATE, MCHID_EXPIRED_CERTIFICATE, &throwaway] {
         pages.push(format!("/dashboard/merchants/{m}"));
         pages.push(format!("/dashboard/merchants/{m}/reset"));
         pages.push(format!("/dashboard/contracts?mchid={m}"));
         pages.push(format!("/dashboard/notifications?mchid={m}"));
+        pages.push(format!("/dashboard/requests?mchid={m}&failures=1"));
     }
     for path in &pages {
         let p = d.page(path).await;
@@ -527,4 +529,43 @@ async fn no_secret_appears_on_any_page() {
         }
         assert!(!p.has("PRIVATE KEY"), "{path}");
     }
+}
+
+#[tokio::test]
+async fn the_request_journal_shows_refused_signatures_beside_what_was_carried() {
+    use papay_client::v2::{H5EntrustWebRequest, V2ApiKey, V2Client};
+    let app = spawn_app().await;
+    let d = Dash::new(&app);
+    assert!(d.page("/dashboard/requests").await.has("No requests yet"));
+
+    presign(&app, "DASHJOURNAL").await;
+    let forged = app
+        .client_builder()
+        .merchant(MCHID, app.merchant_serial(), papay_protocol::keys::PrivateKey::generate().unwrap())
+        .build()
+        .unwrap();
+    assert!(forged.presign_jsapi(&jsapi("DASHFORGED")).await.is_err());
+    let wrong_v2 = V2Client::new(&app.base_url, MCHID, V2ApiKey::parse("0123456789abcdef0123456789abcdef").unwrap()).unwrap();
+    let h5 = H5EntrustWebRequest::new(APPID, PLAN.to_string(), "DASHV2", 1, "Zhang San", "https://yoursite.com/n", "119.145.83.6");
+    assert!(wrong_v2.h5entrustweb(&h5).await.is_err());
+
+    let all = d.page("/dashboard/requests").await;
+    assert!(all.has("/v3/global/papay/contracts/jsapi-pre-entrust-sign") && all.has("data-status=\"200\""), "{}", all.body);
+    let failed = d.page(&format!("/dashboard/requests?mchid={MCHID}&failures=1")).await;
+    assert!(!failed.has("data-code=\"\""), "failures only");
+    assert_eq!(failed.body.matches("class=\"signature\"").count(), 2, "{}", failed.body);
+    assert!(failed.has("SIGN_ERROR") && failed.has("papay expected this to be signed"));
+    assert!(
+        failed.has("POST<span class=\"nl\">\\n</span>\n/v3/global/papay/contracts/jsapi-pre-entrust-sign<span class=\"nl\">\\n</span>"),
+        "the APIv3 signing string, line ends visible: {}",
+        failed.body
+    );
+    assert!(failed.has("key=&lt;redacted&gt;"), "the v2 string names the key without showing it");
+    assert!(!failed.has(V2_KEY));
+    let other = d.page(&format!("/dashboard/requests?mchid={OTHER_MCHID}")).await;
+    assert!(other.has("No requests yet"));
+    assert_eq!(d.get("/dashboard/requests?failures=maybe").await.status, 400);
+    assert_eq!(d.get("/dashboard/requests?mchid=1234567890").await.status, 404);
+    let home = d.page("/dashboard").await;
+    assert!(home.has("id=\"count-failures\"><b>2</b>"), "{}", home.body);
 }

@@ -9,6 +9,7 @@ mod input;
 mod merchants;
 mod notifications;
 mod overview;
+mod requests;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, X_FRAME_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/notifications", get(notifications::list))
         .route("/dashboard/notifications/{id}", get(notifications::show))
         .route("/dashboard/notifications/{id}/resend", post(notifications::resend))
+        .route("/dashboard/requests", get(requests::list))
         .route("/dashboard/{*rest}", get(unknown_page))
 }
 

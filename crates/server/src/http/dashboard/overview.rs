@@ -7,7 +7,9 @@ use axum::response::Response;
 use super::input::Fields;
 use super::{ok, DashError, Viewer};
 use crate::dashboard::{self, OverviewView};
+use crate::http::control::Caller;
 use crate::http::AppState;
+use crate::observe::JournalFilter;
 use crate::store::ContractFilter;
 
 /// How many of the newest contracts the overview lists.
@@ -27,13 +29,20 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, RawQuery(q): Ra
         },
     )
     .await?;
+    let journal = state.journal().recent(&JournalFilter {
+        mchid: match &viewer.caller {
+            Caller::Merchant(own) => Some(own.to_string()),
+            Caller::Admin => None,
+        },
+        ..JournalFilter::default()
+    });
     let view = OverviewView {
         merchants: listing.len(),
         contracts: listing.iter().map(|l| l.contracts).sum(),
         pending_notifications: listing.iter().map(|l| l.pending_notifications).sum(),
         paused_merchants: listing.iter().filter(|l| l.notifications_paused).count(),
-        requests: 0,
-        failed_requests: 0,
+        requests: journal.len(),
+        failed_requests: journal.iter().filter(|e| e.failed()).count(),
         latest,
     };
     Ok(ok(dashboard::overview(viewer.who(), &view)))
