@@ -54,7 +54,8 @@ h1{font-size:22px;font-weight:600;margin:4px 0 4px}
 h2{font-size:16px;font-weight:600;margin:0 0 12px}
 .lead{color:#59636e;margin:0 0 18px}
 .card{background:#fff;border:1px solid #d8dee4;border-radius:8px;padding:16px 18px;margin:0 0 16px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px;align-items:start}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(270px,1fr));gap:16px;align-items:start}
+.grid{margin:0 0 20px}
 .grid .card{margin:0}
 .stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px;margin:0 0 16px}
 .stat{background:#fff;border:1px solid #d8dee4;border-radius:8px;padding:14px 16px;color:inherit}
@@ -133,6 +134,8 @@ pub fn page(title: &str, section: Section, who: Option<Who<'_>>, body: Markup) -
                 meta name="referrer" content="same-origin";
                 meta name="robots" content="noindex, nofollow";
                 meta name="color-scheme" content="light";
+                // No favicon request (it would 404 into the request journal).
+                link rel="icon" href="data:,";
                 title { (title) " · papay dashboard" }
                 style { (PreEscaped(STYLE)) }
             }
@@ -147,6 +150,7 @@ pub fn page(title: &str, section: Section, who: Option<Who<'_>>, body: Markup) -
                         }
                         @if let Some(w) = who {
                             div.who {
+                                span title="Times are shown in Beijing time, as WeChat Pay's fields use" { "UTC+8" }
                                 span #who { (w.label) }
                                 @if w.can_sign_out {
                                     form method="post" action="/dashboard/logout" {

@@ -264,7 +264,10 @@ pub fn merchant_detail(who: Option<Who<'_>>, c: &MerchantCard, done: Option<Done
                     h2 { "Virtual clock" }
                     dl.facts {
                         (fact("Merchant time", html! { span #clock { (when(c.now)) } }))
-                        (fact("Runs on", clock_text(c)))
+                        (fact("Runs on", match c.clock {
+                            None => html! { "real time" },
+                            Some((offset, speed)) => html! { "a virtual clock, " (signed_duration(offset)) " from real time, speed " (speed) "×" },
+                        }))
                     }
                     div.actions style="margin-top:12px" {
                         form method="post" action={ (base) "/clock/advance" } {

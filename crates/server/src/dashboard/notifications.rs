@@ -170,7 +170,7 @@ pub fn notification_list(who: Option<Who<'_>>, f: &NotificationFilterView, rows:
                                             Some(a) => {
                                                 @match a.http_status { Some(s) => (http_badge(s)), None => (delivery_badge(a.outcome.as_str())) }
                                                 " " span.muted { (a.latency_ms) " ms" }
-                                                @if let Some(e) = &a.error { div.muted.wrapanywhere { (e) } }
+                                                @if let (None, Some(e)) = (a.http_status, &a.error) { div.muted.wrapanywhere { (e) } }
                                             },
                                             None => (dash()),
                                         }

@@ -29,6 +29,12 @@ fn with_line_ends(text: &str) -> Markup {
     }
 }
 
+/// The carried `Authorization` (or v2 `sign`) with one `key="value"` per line, for reading
+/// only: the breaks are not part of what was sent.
+fn field_per_line(text: &str) -> String {
+    text.replace("\",", "\",\n    ").replacen("RSA2048 ", "RSA2048\n    ", 1)
+}
+
 fn family_badge(family: &str) -> Markup {
     let tone = match family {
         "APIv3" => "blue",
@@ -74,27 +80,29 @@ pub fn request_list(who: Option<Who<'_>>, f: &RequestFilterView, entries: &[std:
             } @else {
                 div.tablewrap {
                     table #requests {
-                        thead { tr { th { "Time (UTC+8)" } th { "API" } th { "Method" } th { "Path" } th { "Merchant" } th { "Status" } th { "Error" } th { "Latency" } th { "Request-ID" } } }
+                        thead { tr { th { "Time (UTC+8)" } th { "API" } th { "Method" } th { "Path" } th { "Merchant" } th { "Status" } th { "Error" } th { "Latency" } } }
                         tbody {
                             @for e in entries {
                                 tr.request data-status=(e.status) data-code=(e.code.unwrap_or("")) {
                                     td.small { (when_precise(e.at)) }
                                     td { (family_badge(e.family.as_str())) }
                                     td.mono { (e.method) }
-                                    td.mono.small.wrapanywhere { (e.target) }
+                                    td {
+                                        div.mono.small.wrapanywhere { (e.target) }
+                                        div.muted.small.mono title="Request-ID" { (e.request_id) }
+                                    }
                                     td.mono { @match &e.mchid { Some(m) => (m), None => (dash()) } }
                                     td { (http_badge(e.status)) }
                                     td.mono.small { @match e.code { Some(c) => span style="color:#a40e26;font-weight:600" { (c) }, None => (dash()) } }
                                     td.nowrap { (format!("{:.1}", e.latency.as_secs_f64() * 1000.0)) " ms" }
-                                    td.mono.small.wrapanywhere { (e.request_id) }
                                 }
                                 @if let Some(sig) = &e.signature {
                                     tr.signature {
-                                        td colspan="9" style="background:#fffbf0" {
+                                        td colspan="8" style="background:#fffbf0" {
                                             p style="margin:0 0 8px" { b { "Signature refused: " } (sig.reason) }
                                             div.sig {
                                                 div { h3 { "papay expected this to be signed" } pre.mono.expected { (with_line_ends(&sig.expected)) } }
-                                                div { h3 { "the request carried" } pre.mono.carried { (with_line_ends(&sig.carried)) } }
+                                                div { h3 { "the request carried" } pre.mono.carried { (field_per_line(&sig.carried)) } }
                                             }
                                         }
                                     }

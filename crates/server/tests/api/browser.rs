@@ -2,6 +2,7 @@
 //! person would click, while the merchant side goes through `papay-client` as a merchant's
 //! code would. Screenshots land in `harness::screenshot_dir()`.
 
+mod dashboard;
 mod harness;
 
 use papay_protocol::contracts::{Contract, PresignRequest};

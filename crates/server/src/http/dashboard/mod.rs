@@ -51,7 +51,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Pages are built per request from live state: never cached, never framed, no scripts.
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn html(status: StatusCode, markup: Markup) -> Response {
     let mut r = (status, axum::response::Html(markup.into_string())).into_response();

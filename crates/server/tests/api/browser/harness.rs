@@ -39,6 +39,24 @@ where
     F: FnOnce(Browser) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_viewport(Viewport::Phone, test).await;
+}
+
+/// The window a test browses in.
+#[derive(Debug, Clone, Copy)]
+pub enum Viewport {
+    /// 390×844, as the signing pages are used.
+    Phone,
+    /// A laptop screen, as the dashboard is used: `width`×`height` CSS pixels.
+    Desktop { width: u32, height: u32 },
+}
+
+/// [`with_browser`] in the given viewport.
+pub async fn with_viewport<F, Fut>(viewport: Viewport, test: F)
+where
+    F: FnOnce(Browser) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     if !Path::new(CHROMEDRIVER).exists() {
         assert!(
             std::env::var("PAPAY_REQUIRE_BROWSER").as_deref() != Ok("1"),
@@ -53,7 +71,7 @@ where
     }
     let mut driver = Driver::start();
     driver.wait_until_ready().await;
-    let client = driver.connect().await;
+    let client = driver.connect(viewport).await;
     // The test runs as its own task so that a panic comes back as a value and the session can
     // still be closed before the panic continues.
     let outcome = tokio::spawn(test(Browser(client.clone()))).await;
@@ -121,13 +139,20 @@ impl Driver {
         }
     }
 
-    async fn connect(&self) -> Client {
-        // A phone-sized viewport (headless windows cannot be narrower than 500 px).
-        let options = serde_json::json!({
-            "binary": CHROMIUM,
-            "args": CHROMIUM_ARGS,
-            "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
-        });
+    async fn connect(&self, viewport: Viewport) -> Client {
+        let options = match viewport {
+            // A phone-sized viewport (headless windows cannot be narrower than 500 px).
+            Viewport::Phone => serde_json::json!({
+                "binary": CHROMIUM,
+                "args": CHROMIUM_ARGS,
+                "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
+            }),
+            Viewport::Desktop { width, height } => {
+                let mut args: Vec<String> = CHROMIUM_ARGS[..4].iter().map(|a| a.to_string()).collect();
+                args.push(format!("--window-size={width},{height}"));
+                serde_json::json!({ "binary": CHROMIUM, "args": args })
+            }
+        };
         let capabilities = serde_json::Map::from_iter([("goog:chromeOptions".to_string(), options)]);
         let client = ClientBuilder::rustls()
             .unwrap()
@@ -199,6 +224,11 @@ impl Browser {
         }
     }
 
+    /// How many elements match `css` right now (no waiting).
+    pub async fn count(&self, css: &str) -> usize {
+        self.0.find_all(Locator::Css(css)).await.unwrap().len()
+    }
+
     /// Whether an element matches `css` right now (no waiting).
     pub async fn has(&self, css: &str) -> bool {
         !self.0.find_all(Locator::Css(css)).await.unwrap().is_empty()
@@ -233,6 +263,29 @@ impl Browser {
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(name), &png).unwrap();
+        png
+    }
+}
+
+impl Browser {
+    /// Like [`Browser::screenshot`], but of the whole page: the window grows to the page's
+    /// height for the shot, then shrinks back.
+    pub async fn screenshot_full(&self, name: &str) -> Vec<u8> {
+        let number = |v: serde_json::Value| v.as_f64().unwrap_or_default().ceil() as u32;
+        let page = number(self.0.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap());
+        let inner = number(self.0.execute("return window.innerHeight", vec![]).await.unwrap());
+        let (width, height) = self.0.get_window_size().await.unwrap();
+        let chrome = u32::try_from(height).unwrap_or_default().saturating_sub(inner);
+        if page > inner {
+            self.0.set_window_size(u32::try_from(width).unwrap_or(1280), page + chrome).await.unwrap();
+        }
+        let png = self.screenshot(name).await;
+        if page > inner {
+            self.0
+                .set_window_size(u32::try_from(width).unwrap_or(1280), u32::try_from(height).unwrap_or(900))
+                .await
+                .unwrap();
+        }
         png
     }
 }
