@@ -54,7 +54,7 @@ h1{font-size:22px;font-weight:600;margin:4px 0 4px}
 h2{font-size:16px;font-weight:600;margin:0 0 12px}
 .lead{color:#59636e;margin:0 0 18px}
 .card{background:#fff;border:1px solid #d8dee4;border-radius:8px;padding:16px 18px;margin:0 0 16px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(270px,1fr));gap:16px;align-items:start}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px;align-items:start}
 .grid{margin:0 0 20px}
 .grid .card{margin:0}
 .stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px;margin:0 0 16px}
@@ -75,7 +75,7 @@ tbody tr:hover{background:#f6f8fa}
 .nowrap{white-space:nowrap}
 .muted{color:#6e7781}
 .small{font-size:12px}
-dl.facts{display:grid;grid-template-columns:minmax(140px,max-content) 1fr;gap:6px 16px;margin:0}
+dl.facts{display:grid;grid-template-columns:minmax(110px,max-content) 1fr;gap:6px 16px;margin:0}
 dl.facts dt{color:#59636e}
 dl.facts dd{margin:0;overflow-wrap:anywhere;min-width:0}
 .badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600;line-height:18px;white-space:nowrap;border:1px solid transparent}

@@ -292,11 +292,6 @@ pub fn merchant_detail(who: Option<Who<'_>>, c: &MerchantCard, done: Option<Done
                         (post_button(&format!("{base}/notifications/pause"), "Pause deliveries", "", Some("pause"), &[]))
                     }
                 }
-                div.card {
-                    h2 { "Reset" }
-                    p.muted { "Deletes this merchant's contracts, their history and notifications, its faults and its clock. The merchant and its plans stay." }
-                    a.btn.danger href={ (base) "/reset" } id="reset" { "Reset merchant…" }
-                }
             }
             h2 style="margin-top:20px" { "Plans" }
             @if c.plans.is_empty() {
@@ -332,6 +327,13 @@ pub fn merchant_detail(who: Option<Who<'_>>, c: &MerchantCard, done: Option<Done
             (keys_table("api-keys", &c.api_keys, false))
             h2 { "Platform keys (sign papay's answers and notifications)" }
             (keys_table("platform-keys", &c.platform_keys, true))
+            div.card style="border-color:#ffcecb;display:flex;justify-content:space-between;align-items:center;gap:16px;flex-wrap:wrap;margin-top:8px" {
+                div {
+                    h2 style="margin:0 0 4px" { "Reset this merchant" }
+                    p.muted style="margin:0" { "Deletes its contracts with their history and notifications, its faults, its clock and its API requests in the journal. The merchant, its keys and plans stay." }
+                }
+                a.btn.danger href={ (base) "/reset" } id="reset" { "Reset merchant…" }
+            }
         },
     )
 }
@@ -347,7 +349,7 @@ pub fn reset_confirm(who: Option<Who<'_>>, c: &MerchantCard) -> Markup {
             div.card style="max-width:640px" {
                 h1 { "Reset merchant " span.mono { (c.mchid) } "?" }
                 p { "This deletes " b { (c.contracts) " contract" @if c.contracts != 1 { "s" } } " of " (c.name)
-                    " with their history and notifications, its pending faults and its virtual clock. The merchant, its keys and plans stay. It cannot be undone." }
+                    " with their history and notifications, its pending faults, its virtual clock and its entries in the request journal. The merchant, its keys and plans stay. It cannot be undone." }
                 div.actions {
                     (post_button(&format!("/dashboard/merchants/{}/reset", c.mchid), "Yes, reset it", "danger", Some("confirm-reset"), &[("confirm", &c.mchid)]))
                     a.btn href={ "/dashboard/merchants/" (c.mchid) } { "Cancel" }
