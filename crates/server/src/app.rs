@@ -102,8 +102,8 @@ impl App {
             config_file: settings.config_file.clone(),
             demo_dir: demo.as_ref().map(|d| d.info.dir.clone()),
         };
-        let state = AppState::new(store, clock, settings.replay_protection, base_url.clone(), control)
-            .with_sources(sources);
+        let state =
+            AppState::new(store, clock, settings.replay_protection, base_url.clone(), control).with_sources(sources);
         let sender = Sender::new(&settings.notify)?;
         Ok(App {
             listener,

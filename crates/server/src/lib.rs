@@ -1,7 +1,7 @@
 //! papay: a self-hosted, WeChat Pay–compatible auto-debit (委托代扣) contract-signing service.
 //!
 //! Layers, outermost first: [`cli`] and [`app`] (process wiring), [`http`] (wire edge) and
-//! [`pages`] (its signing-page HTML), [`provision`] and [`config`] (operator input), [`store`]
+//! [`pages`] and [`dashboard`] (its signing-page and dashboard HTML), [`provision`] and [`config`] (operator input), [`store`]
 //! (persistence), [`domain`] (rules, no I/O). The wire protocol itself lives in the `papay-protocol` crate.
 
 pub mod app;

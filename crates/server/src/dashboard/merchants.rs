@@ -91,7 +91,11 @@ impl MerchantCard {
                 .map(|c| KeyRow {
                     serial: c.serial.to_string(),
                     public_key_id: None,
-                    kind: if c.certificate.is_some() { "certificate" } else { "public key" },
+                    kind: if c.certificate.is_some() {
+                        "certificate"
+                    } else {
+                        "public key"
+                    },
                     not_after: c.certificate.as_ref().map(|c| c.not_after()),
                 })
                 .collect(),

@@ -87,7 +87,9 @@ impl Done {
             Done::Resumed => "Deliveries resumed: due notifications go out now.",
             Done::ClockAdvanced => "The merchant's clock moved ahead.",
             Done::ClockReset => "The merchant's clock is back on real time.",
-            Done::Reset => "The merchant was reset: its contracts, notifications, faults, clock and journal entries are gone.",
+            Done::Reset => {
+                "The merchant was reset: its contracts, notifications, faults, clock and journal entries are gone."
+            }
         }
     }
 

@@ -108,7 +108,12 @@ fn pause_controls(mchid: &str, paused: bool) -> Markup {
 }
 
 /// The notifications page.
-pub fn notification_list(who: Option<Who<'_>>, f: &NotificationFilterView, rows: &[NotificationRow], done: Option<Done>) -> Markup {
+pub fn notification_list(
+    who: Option<Who<'_>>,
+    f: &NotificationFilterView,
+    rows: &[NotificationRow],
+    done: Option<Done>,
+) -> Markup {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     page(
         "Notifications",
@@ -191,7 +196,13 @@ pub fn notification_list(who: Option<Who<'_>>, f: &NotificationFilterView, rows:
 }
 
 /// One notification's page.
-pub fn notification_detail(who: Option<Who<'_>>, mchid: &str, n: &NotificationRecord, paused: bool, done: Option<Done>) -> Markup {
+pub fn notification_detail(
+    who: Option<Who<'_>>,
+    mchid: &str,
+    n: &NotificationRecord,
+    paused: bool,
+    done: Option<Done>,
+) -> Markup {
     page(
         &format!("Notification {}", n.id),
         Section::Notifications,

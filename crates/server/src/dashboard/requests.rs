@@ -32,7 +32,8 @@ fn with_line_ends(text: &str) -> Markup {
 /// The carried `Authorization` (or v2 `sign`) with one `key="value"` per line, for reading
 /// only: the breaks are not part of what was sent.
 fn field_per_line(text: &str) -> String {
-    text.replace("\",", "\",\n    ").replacen("RSA2048 ", "RSA2048\n    ", 1)
+    text.replace("\",", "\",\n    ")
+        .replacen("RSA2048 ", "RSA2048\n    ", 1)
 }
 
 fn family_badge(family: &str) -> Markup {

@@ -12,7 +12,12 @@ fn text(m: Markup) -> String {
 
 #[test]
 fn everything_supplied_is_escaped() {
-    let html = text(page("<script>x</script>", Section::Overview, None, maud::html! { (r#"<img src=x onerror="y">"#) }));
+    let html = text(page(
+        "<script>x</script>",
+        Section::Overview,
+        None,
+        maud::html! { (r#"<img src=x onerror="y">"#) },
+    ));
     assert!(!html.contains("<script>x"), "{html}");
     assert!(!html.contains("<img src"), "{html}");
     assert!(html.contains("&lt;img src=x onerror=&quot;y&quot;&gt;"));
@@ -21,7 +26,10 @@ fn everything_supplied_is_escaped() {
 #[test]
 fn the_current_section_is_marked_in_the_navigation() {
     let html = text(page("t", Section::Contracts, None, maud::html! {}));
-    assert!(html.contains(r#"<a class="on" href="/dashboard/contracts">Contracts</a>"#), "{html}");
+    assert!(
+        html.contains(r#"<a class="on" href="/dashboard/contracts">Contracts</a>"#),
+        "{html}"
+    );
     assert_eq!(html.matches(r#"class="on""#).count(), 1);
 }
 
@@ -33,7 +41,10 @@ fn badges_and_times_read_naturally() {
     );
     let t = time::macros::datetime!(2026-11-27 12:00:00 UTC);
     let shown = text(when(t));
-    assert!(shown.contains(">2026-11-27 20:00:00<") && shown.contains("2026-11-27T20:00:00+08:00"), "{shown}");
+    assert!(
+        shown.contains(">2026-11-27 20:00:00<") && shown.contains("2026-11-27T20:00:00+08:00"),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -194,12 +194,7 @@ async fn v2_redirect_url_lands_on_the_signing_page_and_a_typed_openid_signs() {
 
     with_browser(|b| async move {
         let app = spawn_app().await;
-        let v2 = V2Client::new(
-            &app.base_url,
-            MCHID,
-            V2ApiKey::parse(crate::helpers::V2_KEY).unwrap(),
-        )
-        .unwrap();
+        let v2 = V2Client::new(&app.base_url, MCHID, V2ApiKey::parse(crate::helpers::V2_KEY).unwrap()).unwrap();
         let req = H5EntrustWebRequest::new(
             APPID,
             PLAN.to_string(),

@@ -116,7 +116,10 @@ impl<'a> Dash<'a> {
 async fn presign(app: &TestApp, code: &str) -> String {
     let c = app.client();
     c.presign_jsapi(&jsapi(code)).await.unwrap();
-    c.query_contract_by_code(code, PLAN, &common()).await.unwrap().contract_id
+    c.query_contract_by_code(code, PLAN, &common())
+        .await
+        .unwrap()
+        .contract_id
 }
 
 #[tokio::test]
@@ -162,9 +165,14 @@ async fn pages_show_merchants_and_contracts_and_filters_narrow() {
     let other = d.page(&format!("/dashboard/contracts?mchid={OTHER_MCHID}")).await;
     assert!(!other.has(&a));
     let by_plan = d
-        .page(&format!("/dashboard/contracts?mchid={MCHID}&plan_id={PLAN}&state=NOTSIGN&out_contract_code="))
+        .page(&format!(
+            "/dashboard/contracts?mchid={MCHID}&plan_id={PLAN}&state=NOTSIGN&out_contract_code="
+        ))
         .await;
-    assert!(by_plan.has(&a) && by_plan.has(&b), "empty fields of the filter form count as absent");
+    assert!(
+        by_plan.has(&a) && by_plan.has(&b),
+        "empty fields of the filter form count as absent"
+    );
     let limited = d.page("/dashboard/contracts?limit=1").await;
     assert!(limited.has(&b) && !limited.has(&a) && limited.has("Showing the newest 1"));
 }
@@ -179,10 +187,17 @@ async fn user_actions_on_the_contract_page_change_its_state() {
     assert!(!page.has("terminate-user"), "nothing to terminate before signing");
 
     let signed = d.act(&format!("/dashboard/contracts/{id}/agree"), &[]).await;
-    assert!(signed.has("data-state=\"SIGNED\"") && signed.has("USER_AGREED"), "{}", signed.body);
+    assert!(
+        signed.has("data-state=\"SIGNED\"") && signed.has("USER_AGREED"),
+        "{}",
+        signed.body
+    );
     assert!(signed.has("The user agreed"));
     assert!(signed.has("terminate-user") && !signed.has("id=\"agree\""));
-    assert_eq!(app.contract_by_code(MCHID, "DASHACT").await["contract"]["state"], "SIGNED");
+    assert_eq!(
+        app.contract_by_code(MCHID, "DASHACT").await["contract"]["state"],
+        "SIGNED"
+    );
 
     let ended = d
         .act(
@@ -207,9 +222,15 @@ async fn user_actions_on_the_contract_page_change_its_state() {
 
     let other = presign(&app, "DASHOPENID").await;
     let page = d
-        .act(&format!("/dashboard/contracts/{other}/agree"), &[("openid", "someone_else")])
+        .act(
+            &format!("/dashboard/contracts/{other}/agree"),
+            &[("openid", "someone_else")],
+        )
         .await;
-    assert!(page.has("SIGNING_FAILED_OPENID"), "the risk check applies as in the control API");
+    assert!(
+        page.has("SIGNING_FAILED_OPENID"),
+        "the risk check applies as in the control API"
+    );
 }
 
 #[tokio::test]
@@ -242,18 +263,78 @@ async fn bad_input_and_unknown_ids_are_clear_pages() {
     let done = d.get(&format!("/dashboard/contracts/{id}?done=hacked")).await;
     assert_eq!(done.status, 400, "a message outside the fixed set");
     for (path, form, status, says) in [
-        (format!("/dashboard/contracts/{id}/agree"), vec![("openid", "not valid!")], 400, "openid"),
-        (format!("/dashboard/contracts/{id}/agree"), vec![("evil", "1")], 400, "unknown field"),
-        (format!("/dashboard/contracts/{id}/terminate"), vec![("as", "MERCHANT")], 400, "USER"),
-        (format!("/dashboard/contracts/{id}/terminate"), vec![], 400, "say who terminates"),
-        (format!("/dashboard/contracts/{id}/terminate"), vec![("as", "USER")], 409, "cannot be terminated"),
-        ("/dashboard/contracts/20261127000000000000/decline".into(), vec![], 404, "Contract not found"),
-        (format!("/dashboard/merchants/{MCHID}/clock/advance"), vec![("by", "soon")], 400, "is not a duration"),
-        (format!("/dashboard/merchants/{MCHID}/clock/advance"), vec![], 400, "by:"),
-        (format!("/dashboard/merchants/{MCHID}/reset"), vec![], 400, "confirm must repeat"),
-        (format!("/dashboard/merchants/{MCHID}/reset"), vec![("confirm", OTHER_MCHID)], 400, "confirm must repeat"),
-        ("/dashboard/notifications/nope/resend".into(), vec![("back", "contract")], 404, "Notification not found"),
-        (format!("/dashboard/merchants/{MCHID}/notifications/pause"), vec![("back", "https://evil.example")], 400, "not a dashboard page"),
+        (
+            format!("/dashboard/contracts/{id}/agree"),
+            vec![("openid", "not valid!")],
+            400,
+            "openid",
+        ),
+        (
+            format!("/dashboard/contracts/{id}/agree"),
+            vec![("evil", "1")],
+            400,
+            "unknown field",
+        ),
+        (
+            format!("/dashboard/contracts/{id}/terminate"),
+            vec![("as", "MERCHANT")],
+            400,
+            "USER",
+        ),
+        (
+            format!("/dashboard/contracts/{id}/terminate"),
+            vec![],
+            400,
+            "say who terminates",
+        ),
+        (
+            format!("/dashboard/contracts/{id}/terminate"),
+            vec![("as", "USER")],
+            409,
+            "cannot be terminated",
+        ),
+        (
+            "/dashboard/contracts/20261127000000000000/decline".into(),
+            vec![],
+            404,
+            "Contract not found",
+        ),
+        (
+            format!("/dashboard/merchants/{MCHID}/clock/advance"),
+            vec![("by", "soon")],
+            400,
+            "is not a duration",
+        ),
+        (
+            format!("/dashboard/merchants/{MCHID}/clock/advance"),
+            vec![],
+            400,
+            "by:",
+        ),
+        (
+            format!("/dashboard/merchants/{MCHID}/reset"),
+            vec![],
+            400,
+            "confirm must repeat",
+        ),
+        (
+            format!("/dashboard/merchants/{MCHID}/reset"),
+            vec![("confirm", OTHER_MCHID)],
+            400,
+            "confirm must repeat",
+        ),
+        (
+            "/dashboard/notifications/nope/resend".into(),
+            vec![("back", "contract")],
+            404,
+            "Notification not found",
+        ),
+        (
+            format!("/dashboard/merchants/{MCHID}/notifications/pause"),
+            vec![("back", "https://evil.example")],
+            400,
+            "not a dashboard page",
+        ),
     ] {
         let p = d.post(&path, &form).await;
         assert_eq!(p.status, status, "POST {path} {form:?}: {}", p.body);
@@ -283,12 +364,20 @@ async fn merchant_clock_pause_and_reset_from_the_merchant_page() {
     let base = format!("/dashboard/merchants/{MCHID}");
 
     let advanced = d.act(&format!("{base}/clock/advance"), &[("by", "2h 30m")]).await;
-    assert!(advanced.has("+2h 30m") && advanced.has("clock moved ahead"), "{}", advanced.body);
-    let (_, clock) = app.control("GET", &format!("/sandbox/v1/merchants/{MCHID}/clock"), None).await;
+    assert!(
+        advanced.has("+2h 30m") && advanced.has("clock moved ahead"),
+        "{}",
+        advanced.body
+    );
+    let (_, clock) = app
+        .control("GET", &format!("/sandbox/v1/merchants/{MCHID}/clock"), None)
+        .await;
     assert!(clock["offset_seconds"].as_i64().unwrap() >= 9000, "{clock}");
     let real = d.act(&format!("{base}/clock/reset"), &[]).await;
     assert!(real.has("real time"));
-    let (_, clock) = app.control("GET", &format!("/sandbox/v1/merchants/{MCHID}/clock"), None).await;
+    let (_, clock) = app
+        .control("GET", &format!("/sandbox/v1/merchants/{MCHID}/clock"), None)
+        .await;
     assert_eq!(clock["offset_seconds"], 0);
 
     let paused = d.act(&format!("{base}/notifications/pause"), &[]).await;
@@ -305,7 +394,11 @@ async fn merchant_clock_pause_and_reset_from_the_merchant_page() {
     assert!(d.page(&base).await.has("data-paused=\"false\""));
 
     let confirm = d.page(&format!("{base}/reset")).await;
-    assert!(confirm.has("1 contract") && confirm.has("confirm-reset"), "{}", confirm.body);
+    assert!(
+        confirm.has("1 contract") && confirm.has("confirm-reset"),
+        "{}",
+        confirm.body
+    );
     let reset = d.act(&format!("{base}/reset"), &[("confirm", MCHID)]).await;
     assert!(reset.has("was reset") && reset.has("0 contracts"));
     let (_, list) = app
@@ -322,30 +415,58 @@ async fn notification_attempts_appear_and_resend_adds_one() {
     let mut req = jsapi("DASHNOTIFY");
     req.success_notify_url = receiver.url("/sign");
     c.presign_jsapi(&req).await.unwrap();
-    let id = c.query_contract_by_code("DASHNOTIFY", PLAN, &common()).await.unwrap().contract_id;
+    let id = c
+        .query_contract_by_code("DASHNOTIFY", PLAN, &common())
+        .await
+        .unwrap()
+        .contract_id;
     let none = d.page("/dashboard/notifications").await;
     assert!(none.has("No notifications yet"));
 
     d.act(&format!("/dashboard/contracts/{id}/agree"), &[]).await;
     receiver.wait_for(1, Duration::from_secs(10)).await;
     let page = wait_for_attempts(&d, &format!("/dashboard/contracts/{id}"), 1).await;
-    assert!(page.has("PAPAY.SIGN") && page.has("data-status=\"DELIVERED\""), "{}", page.body);
+    assert!(
+        page.has("PAPAY.SIGN") && page.has("data-status=\"DELIVERED\""),
+        "{}",
+        page.body
+    );
     assert!(page.has("SUCCESS"), "the first bytes of the receiver's answer");
 
-    let list = d.page(&format!("/dashboard/notifications?mchid={MCHID}&contract_id={id}")).await;
+    let list = d
+        .page(&format!("/dashboard/notifications?mchid={MCHID}&contract_id={id}"))
+        .await;
     assert!(list.has("PAPAY.SIGN") && list.has(&id));
     let none = d.page(&format!("/dashboard/notifications?mchid={OTHER_MCHID}")).await;
     assert!(!none.has(&id));
-    let nid = list.body.split("data-id=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let nid = list
+        .body
+        .split("data-id=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
 
     receiver.respond_with(500, "receiver down");
     let after = d
-        .post(&format!("/dashboard/notifications/{nid}/resend"), &[("back", "contract")])
+        .post(
+            &format!("/dashboard/notifications/{nid}/resend"),
+            &[("back", "contract")],
+        )
         .await;
-    assert_eq!(after.location.as_deref(), Some(format!("/dashboard/contracts/{id}?done=resent").as_str()));
+    assert_eq!(
+        after.location.as_deref(),
+        Some(format!("/dashboard/contracts/{id}?done=resent").as_str())
+    );
     receiver.wait_for(2, Duration::from_secs(10)).await;
     let page = wait_for_attempts(&d, &format!("/dashboard/notifications/{nid}"), 2).await;
-    assert!(page.has("data-outcome=\"FAILED\"") && page.has("receiver down"), "{}", page.body);
+    assert!(
+        page.has("data-outcome=\"FAILED\"") && page.has("receiver down"),
+        "{}",
+        page.body
+    );
     assert!(page.has(">500<"), "the HTTP status of the failed attempt");
 }
 
@@ -383,7 +504,9 @@ async fn beyond_loopback_the_dashboard_follows_the_control_api_rule() {
     assert!(p.has("Sign in to the dashboard") && !p.has(&id));
     let p = anonymous.post(&format!("/dashboard/contracts/{id}/agree"), &[]).await;
     assert_eq!(p.status, 401);
-    let wrong = anonymous.post("/dashboard/login", &[("token", "not-a-token-at-all")]).await;
+    let wrong = anonymous
+        .post("/dashboard/login", &[("token", "not-a-token-at-all")])
+        .await;
     assert_eq!(wrong.status, 401);
     assert!(wrong.has("papay knows no such token") && wrong.set_cookie.is_none());
 
@@ -391,7 +514,10 @@ async fn beyond_loopback_the_dashboard_follows_the_control_api_rule() {
     let login = anonymous.post("/dashboard/login", &[("token", ADMIN)]).await;
     assert_eq!((login.status, login.location.as_deref()), (303, Some("/dashboard")));
     let set = login.set_cookie.unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/dashboard"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/dashboard"),
+        "{set}"
+    );
     let mut admin = Dash::new(&app);
     admin.cookie = Some(set.split(';').next().unwrap().to_string());
     let home = admin.page("/dashboard").await;
@@ -411,7 +537,12 @@ async fn beyond_loopback_the_dashboard_follows_the_control_api_rule() {
     let bearer = Dash::new(&app).bearer(ADMIN);
     assert!(bearer.page("/dashboard/contracts").await.has(&id));
     let (status, made) = app
-        .control_as(Some(ADMIN), "POST", "/sandbox/v1/merchants", Some(serde_json::json!({"name": "Throwaway"})))
+        .control_as(
+            Some(ADMIN),
+            "POST",
+            "/sandbox/v1/merchants",
+            Some(serde_json::json!({"name": "Throwaway"})),
+        )
         .await;
     assert_eq!(status, 201, "{made}");
     let own = made["mchid"].as_str().unwrap();
@@ -421,12 +552,31 @@ async fn beyond_loopback_the_dashboard_follows_the_control_api_rule() {
     assert!(mine.has(&format!("merchant {own}")) && mine.has("sandbox"));
     let contracts = merchant.page("/dashboard/contracts").await;
     assert!(!contracts.has(&id));
-    assert_eq!(merchant.get(&format!("/dashboard/contracts/{id}")).await.status, 404, "another merchant's contract looks missing");
-    assert_eq!(merchant.get(&format!("/dashboard/merchants/{MCHID}")).await.status, 403);
-    assert_eq!(merchant.get(&format!("/dashboard/contracts?mchid={MCHID}")).await.status, 403);
-    assert_eq!(merchant.post(&format!("/dashboard/contracts/{id}/agree"), &[]).await.status, 404);
     assert_eq!(
-        merchant.post(&format!("/dashboard/merchants/{MCHID}/notifications/pause"), &[]).await.status,
+        merchant.get(&format!("/dashboard/contracts/{id}")).await.status,
+        404,
+        "another merchant's contract looks missing"
+    );
+    assert_eq!(merchant.get(&format!("/dashboard/merchants/{MCHID}")).await.status, 403);
+    assert_eq!(
+        merchant
+            .get(&format!("/dashboard/contracts?mchid={MCHID}"))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        merchant
+            .post(&format!("/dashboard/contracts/{id}/agree"), &[])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        merchant
+            .post(&format!("/dashboard/merchants/{MCHID}/notifications/pause"), &[])
+            .await
+            .status,
         403
     );
 
@@ -436,10 +586,14 @@ async fn beyond_loopback_the_dashboard_follows_the_control_api_rule() {
         vec![("sec-fetch-site", "same-site")],
         vec![("origin", "https://evil.example")],
     ] {
-        let p = bearer.post_with(&format!("/dashboard/contracts/{id}/agree"), &[], &headers).await;
+        let p = bearer
+            .post_with(&format!("/dashboard/contracts/{id}/agree"), &[], &headers)
+            .await;
         assert_eq!(p.status, 403, "{headers:?}: {}", p.body);
         assert!(p.has("Cross-site request refused"));
-        let p = anonymous.post_with("/dashboard/login", &[("token", ADMIN)], &headers).await;
+        let p = anonymous
+            .post_with("/dashboard/login", &[("token", ADMIN)], &headers)
+            .await;
         assert_eq!(p.status, 403, "login CSRF: {headers:?}");
     }
     let (_, still) = app
@@ -463,10 +617,17 @@ async fn on_loopback_cross_site_posts_are_refused_too() {
     let id = presign(&app, "DASHCSRF").await;
     let d = Dash::new(&app);
     let p = d
-        .post_with(&format!("/dashboard/contracts/{id}/agree"), &[], &[("sec-fetch-site", "cross-site")])
+        .post_with(
+            &format!("/dashboard/contracts/{id}/agree"),
+            &[],
+            &[("sec-fetch-site", "cross-site")],
+        )
         .await;
     assert_eq!(p.status, 403);
-    assert_eq!(app.contract_by_code(MCHID, "DASHCSRF").await["contract"]["state"], "NOTSIGN");
+    assert_eq!(
+        app.contract_by_code(MCHID, "DASHCSRF").await["contract"]["state"],
+        "NOTSIGN"
+    );
 }
 
 #[tokio::test]
@@ -477,7 +638,11 @@ async fn no_secret_appears_on_any_page() {
     let mut req = jsapi("DASHSECRET");
     req.success_notify_url = receiver.url("/sign");
     c.presign_jsapi(&req).await.unwrap();
-    let id = c.query_contract_by_code("DASHSECRET", PLAN, &common()).await.unwrap().contract_id;
+    let id = c
+        .query_contract_by_code("DASHSECRET", PLAN, &common())
+        .await
+        .unwrap()
+        .contract_id;
     d.act(&format!("/dashboard/contracts/{id}/agree"), &[]).await;
     receiver.wait_for(1, Duration::from_secs(10)).await;
     let (_, made) = app.control("POST", "/sandbox/v1/merchants", None).await;
@@ -515,7 +680,14 @@ async fn no_secret_appears_on_any_page() {
         format!("/dashboard/notifications/{nid}"),
         "/dashboard/requests".into(),
     ];
-    for m in [MCHID, OTHER_MCHID, MCHID_NO_APIV3_KEY, MCHID_NO_CERTIFICATE, MCHID_EXPIRED_CERTIFICATE, &throwaway] {
+    for m in [
+        MCHID,
+        OTHER_MCHID,
+        MCHID_NO_APIV3_KEY,
+        MCHID_NO_CERTIFICATE,
+        MCHID_EXPIRED_CERTIFICATE,
+        &throwaway,
+    ] {
         pages.push(format!("/dashboard/merchants/{m}"));
         pages.push(format!("/dashboard/merchants/{m}/reset"));
         pages.push(format!("/dashboard/contracts?mchid={m}"));
@@ -541,16 +713,37 @@ async fn the_request_journal_shows_refused_signatures_beside_what_was_carried() 
     presign(&app, "DASHJOURNAL").await;
     let forged = app
         .client_builder()
-        .merchant(MCHID, app.merchant_serial(), papay_protocol::keys::PrivateKey::generate().unwrap())
+        .merchant(
+            MCHID,
+            app.merchant_serial(),
+            papay_protocol::keys::PrivateKey::generate().unwrap(),
+        )
         .build()
         .unwrap();
     assert!(forged.presign_jsapi(&jsapi("DASHFORGED")).await.is_err());
-    let wrong_v2 = V2Client::new(&app.base_url, MCHID, V2ApiKey::parse("0123456789abcdef0123456789abcdef").unwrap()).unwrap();
-    let h5 = H5EntrustWebRequest::new(APPID, PLAN.to_string(), "DASHV2", 1, "Zhang San", "https://yoursite.com/n", "119.145.83.6");
+    let wrong_v2 = V2Client::new(
+        &app.base_url,
+        MCHID,
+        V2ApiKey::parse("0123456789abcdef0123456789abcdef").unwrap(),
+    )
+    .unwrap();
+    let h5 = H5EntrustWebRequest::new(
+        APPID,
+        PLAN.to_string(),
+        "DASHV2",
+        1,
+        "Zhang San",
+        "https://yoursite.com/n",
+        "119.145.83.6",
+    );
     assert!(wrong_v2.h5entrustweb(&h5).await.is_err());
 
     let all = d.page("/dashboard/requests").await;
-    assert!(all.has("/v3/global/papay/contracts/jsapi-pre-entrust-sign") && all.has("data-status=\"200\""), "{}", all.body);
+    assert!(
+        all.has("/v3/global/papay/contracts/jsapi-pre-entrust-sign") && all.has("data-status=\"200\""),
+        "{}",
+        all.body
+    );
     let failed = d.page(&format!("/dashboard/requests?mchid={MCHID}&failures=1")).await;
     assert!(!failed.has("data-code=\"\""), "failures only");
     assert_eq!(failed.body.matches("class=\"signature\"").count(), 2, "{}", failed.body);
@@ -560,7 +753,10 @@ async fn the_request_journal_shows_refused_signatures_beside_what_was_carried() 
         "the APIv3 signing string, line ends visible: {}",
         failed.body
     );
-    assert!(failed.has("key=&lt;redacted&gt;"), "the v2 string names the key without showing it");
+    assert!(
+        failed.has("key=&lt;redacted&gt;"),
+        "the v2 string names the key without showing it"
+    );
     assert!(!failed.has(V2_KEY));
     let other = d.page(&format!("/dashboard/requests?mchid={OTHER_MCHID}")).await;
     assert!(other.has("No requests yet"));

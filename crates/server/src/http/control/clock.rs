@@ -57,9 +57,8 @@ pub(crate) async fn set_clock(
 
 /// A step such as `"90s"` or `"2h 30m"`, at most [`MAX_STEP`].
 pub(crate) fn parse_step(by: &str) -> Result<time::Duration, ControlError> {
-    let step = humantime::parse_duration(by).map_err(|e| {
-        ControlError::Param(format!("by {by:?} is not a duration like \"90s\" or \"2h 30m\": {e}"))
-    })?;
+    let step = humantime::parse_duration(by)
+        .map_err(|e| ControlError::Param(format!("by {by:?} is not a duration like \"90s\" or \"2h 30m\": {e}")))?;
     if step > MAX_STEP {
         return Err(ControlError::Param(
             "by: a clock moves at most 10 years per call".into(),

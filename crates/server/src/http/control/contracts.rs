@@ -175,7 +175,10 @@ pub(crate) async fn terminate_as(
         .await?
         .ok_or(ControlError::ContractNotFound)?;
     let now = merchant.now(state.clock().now());
-    let after = state.store().terminate(&c.mchid, &c.contract_id, mode, note, now).await??;
+    let after = state
+        .store()
+        .terminate(&c.mchid, &c.contract_id, mode, note, now)
+        .await??;
     state.wakeup().wake();
     Ok(after)
 }

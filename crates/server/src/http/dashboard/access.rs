@@ -154,7 +154,8 @@ fn cookie(value: &str, max_age: Option<u32>, secure: bool) -> HeaderValue {
     if secure {
         c.push_str("; Secure");
     }
-    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("papay_dashboard=; Path=/dashboard; Max-Age=0"))
+    HeaderValue::from_str(&c)
+        .unwrap_or_else(|_| HeaderValue::from_static("papay_dashboard=; Path=/dashboard; Max-Age=0"))
 }
 
 /// A `Set-Cookie` value that removes the dashboard cookie.
@@ -214,10 +215,22 @@ mod tests {
         assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
         assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
         assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(same_origin(&headers(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")])));
-        assert!(!same_origin(&headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:8080")])));
-        assert!(!same_origin(&headers(&[("origin", "null"), ("host", "127.0.0.1:8080")])));
-        assert!(!same_origin(&headers(&[("origin", "http://127.0.0.1:8080")])), "no Host to compare");
+        assert!(same_origin(&headers(&[
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "127.0.0.1:8080")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "null"),
+            ("host", "127.0.0.1:8080")
+        ])));
+        assert!(
+            !same_origin(&headers(&[("origin", "http://127.0.0.1:8080")])),
+            "no Host to compare"
+        );
     }
 
     #[test]

@@ -21,7 +21,11 @@ const DEFAULT_LIMIT: u32 = 50;
 
 /// The contracts of `mchids` matching `filter`, newest first, at most `filter.limit`, each as
 /// observed at its merchant's time.
-pub(super) async fn across(state: &AppState, mchids: &[Mchid], filter: &ContractFilter) -> Result<Vec<ContractRow>, DashError> {
+pub(super) async fn across(
+    state: &AppState,
+    mchids: &[Mchid],
+    filter: &ContractFilter,
+) -> Result<Vec<ContractRow>, DashError> {
     let real = state.clock().now();
     let mut all = Vec::new();
     for mchid in mchids {
@@ -51,7 +55,10 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, RawQuery(q): Ra
     let filter = ContractFilter {
         state: f
             .get("state")
-            .map(|s| ContractState::parse(s).ok_or_else(|| ControlError::Param(format!("state {s:?} is not a contract state"))))
+            .map(|s| {
+                ContractState::parse(s)
+                    .ok_or_else(|| ControlError::Param(format!("state {s:?} is not a contract state")))
+            })
             .transpose()?,
         plan_id: f
             .get("plan_id")
@@ -136,7 +143,11 @@ pub async fn show(
 }
 
 fn to_contract(c: &Contract, done: Done) -> Response {
-    see_other(&format!("/dashboard/contracts/{}?done={}", c.contract_id, done.as_str()))
+    see_other(&format!(
+        "/dashboard/contracts/{}?done={}",
+        c.contract_id,
+        done.as_str()
+    ))
 }
 
 /// Acts on the contract's current signing session as the user, then back to its page.

@@ -44,7 +44,10 @@ impl Fields {
     /// Refuses any field not in `known`.
     pub fn only(&self, known: &[&str]) -> Result<(), DashError> {
         match self.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-            Some((k, _)) => Err(bad(format!("unknown field {k:?}; this page takes {}", known.join(", ")))),
+            Some((k, _)) => Err(bad(format!(
+                "unknown field {k:?}; this page takes {}",
+                known.join(", ")
+            ))),
             None => Ok(()),
         }
     }
@@ -81,7 +84,10 @@ impl FromRequest<AppState> for Form {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-        if form_type.as_deref().is_some_and(|t| t != "application/x-www-form-urlencoded") {
+        if form_type
+            .as_deref()
+            .is_some_and(|t| t != "application/x-www-form-urlencoded")
+        {
             return Err(bad("send the form as application/x-www-form-urlencoded".into()));
         }
         let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)

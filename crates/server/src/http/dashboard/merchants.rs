@@ -53,7 +53,11 @@ async fn one(state: &AppState, caller: &Caller, raw: &str) -> Result<MerchantCar
 }
 
 /// `GET /dashboard/merchants`
-pub async fn list(State(state): State<AppState>, viewer: super::Viewer, RawQuery(q): RawQuery) -> Result<Response, DashError> {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: super::Viewer,
+    RawQuery(q): RawQuery,
+) -> Result<Response, DashError> {
     Fields::query(q.as_deref())?.only(&[])?;
     let mut cards = Vec::new();
     for l in visible(&state, &viewer.caller).await? {
@@ -102,11 +106,7 @@ pub async fn reset(
     f.only(&["confirm"])?;
     let m = merchant_in_path(&state, &viewer.caller, &mchid).await?;
     if f.get("confirm") != Some(m.mchid.as_str()) {
-        return Err(ControlError::Param(format!(
-            "confirm must repeat the merchant id {} to reset it",
-            m.mchid
-        ))
-        .into());
+        return Err(ControlError::Param(format!("confirm must repeat the merchant id {} to reset it", m.mchid)).into());
     }
     control::merchants::reset_merchant(&state, &viewer.caller, m.mchid.as_str()).await?;
     Ok(to_merchant(m.mchid.as_str(), Done::Reset))
@@ -145,13 +145,22 @@ pub async fn reset_clock(
     Ok(to_merchant(m.mchid.as_str(), Done::ClockReset))
 }
 
-async fn set_paused(state: &AppState, viewer: &super::Viewer, mchid: &str, f: &Fields, paused: bool) -> Result<Response, DashError> {
+async fn set_paused(
+    state: &AppState,
+    viewer: &super::Viewer,
+    mchid: &str,
+    f: &Fields,
+    paused: bool,
+) -> Result<Response, DashError> {
     f.only(&["back"])?;
     let back = f.back()?;
     control::notifications::set_paused(state, &viewer.caller, mchid, paused).await?;
     let done = if paused { Done::Paused } else { Done::Resumed };
     Ok(match back {
-        Back::Notifications => see_other(&format!("/dashboard/notifications?mchid={mchid}&done={}", done.as_str())),
+        Back::Notifications => see_other(&format!(
+            "/dashboard/notifications?mchid={mchid}&done={}",
+            done.as_str()
+        )),
         Back::Own | Back::Contract => to_merchant(mchid, done),
     })
 }

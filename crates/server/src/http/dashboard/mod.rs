@@ -32,17 +32,32 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/logout", post(access::logout))
         .route("/dashboard/merchants", get(merchants::list))
         .route("/dashboard/merchants/{mchid}", get(merchants::show))
-        .route("/dashboard/merchants/{mchid}/reset", get(merchants::confirm_reset).post(merchants::reset))
-        .route("/dashboard/merchants/{mchid}/clock/advance", post(merchants::advance_clock))
+        .route(
+            "/dashboard/merchants/{mchid}/reset",
+            get(merchants::confirm_reset).post(merchants::reset),
+        )
+        .route(
+            "/dashboard/merchants/{mchid}/clock/advance",
+            post(merchants::advance_clock),
+        )
         .route("/dashboard/merchants/{mchid}/clock/reset", post(merchants::reset_clock))
-        .route("/dashboard/merchants/{mchid}/notifications/pause", post(merchants::pause))
-        .route("/dashboard/merchants/{mchid}/notifications/resume", post(merchants::resume))
+        .route(
+            "/dashboard/merchants/{mchid}/notifications/pause",
+            post(merchants::pause),
+        )
+        .route(
+            "/dashboard/merchants/{mchid}/notifications/resume",
+            post(merchants::resume),
+        )
         .route("/dashboard/contracts", get(contracts::list))
         .route("/dashboard/contracts/{contract_id}", get(contracts::show))
         .route("/dashboard/contracts/{contract_id}/agree", post(contracts::agree))
         .route("/dashboard/contracts/{contract_id}/decline", post(contracts::decline))
         .route("/dashboard/contracts/{contract_id}/expire", post(contracts::expire))
-        .route("/dashboard/contracts/{contract_id}/terminate", post(contracts::terminate))
+        .route(
+            "/dashboard/contracts/{contract_id}/terminate",
+            post(contracts::terminate),
+        )
         .route("/dashboard/notifications", get(notifications::list))
         .route("/dashboard/notifications/{id}", get(notifications::show))
         .route("/dashboard/notifications/{id}/resend", post(notifications::resend))
@@ -82,7 +97,10 @@ pub enum DashError {
     /// Any refusal the control API's use-cases give (400, 403, 404, 409, 410, 500).
     Control(ControlError),
     /// No token, or a token papay does not know: the sign-in page, `401`.
-    SignIn { problem: Option<&'static str>, clear_cookie: bool },
+    SignIn {
+        problem: Option<&'static str>,
+        clear_cookie: bool,
+    },
     /// A POST from another site: `403`.
     CrossSite,
     /// A dashboard path that names no page: `404`.
@@ -134,7 +152,10 @@ impl IntoResponse for DashError {
             .into_response(),
             DashError::Control(e) => {
                 let (status, code, message) = e.parts();
-                html(status, crate::dashboard::error_page(status.as_u16(), title(code), &message))
+                html(
+                    status,
+                    crate::dashboard::error_page(status.as_u16(), title(code), &message),
+                )
             }
             DashError::SignIn { problem, clear_cookie } => {
                 let mut r = html(StatusCode::UNAUTHORIZED, crate::dashboard::login_page(problem));

@@ -41,7 +41,10 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, RawQuery(q): Ra
         None => (listing.iter().map(|l| l.mchid.clone()).collect(), None),
         Some(raw) => {
             let m = control::merchant_in_path(&state, &viewer.caller, raw).await?;
-            let paused = listing.iter().find(|l| l.mchid == m.mchid).map(|l| l.notifications_paused);
+            let paused = listing
+                .iter()
+                .find(|l| l.mchid == m.mchid)
+                .map(|l| l.notifications_paused);
             (vec![m.mchid.clone()], paused)
         }
     };

@@ -26,7 +26,12 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, RawQuery(q): Ra
     };
     let limit = f.limit(DEFAULT_LIMIT)?;
     let mchid = match (f.get("mchid"), &viewer.caller) {
-        (Some(raw), _) => Some(control::merchant_in_path(&state, &viewer.caller, raw).await?.mchid.to_string()),
+        (Some(raw), _) => Some(
+            control::merchant_in_path(&state, &viewer.caller, raw)
+                .await?
+                .mchid
+                .to_string(),
+        ),
         (None, Caller::Merchant(own)) => Some(own.to_string()),
         (None, Caller::Admin) => None,
     };

@@ -25,8 +25,8 @@ mod tests;
 use time::OffsetDateTime;
 
 use super::{
-    Attempt, ClaimedNotification, ContractFilter, Deleted, MerchantListing, NotificationFilter, NotificationRecord, Origin,
-    SessionLookup, Store, StoreError, StoreGauges, Transition,
+    Attempt, ClaimedNotification, ContractFilter, Deleted, MerchantListing, NotificationFilter, NotificationRecord,
+    Origin, SessionLookup, Store, StoreError, StoreGauges, Transition,
 };
 use crate::domain::clock::VirtualClock;
 use crate::domain::contract::{Change, UserAction};

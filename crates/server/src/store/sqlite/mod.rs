@@ -19,8 +19,8 @@ use super::rows::{self, from_ms, ms, sandbox_state};
 use time::OffsetDateTime;
 
 use super::{
-    Attempt, ClaimedNotification, ContractFilter, Deleted, MerchantListing, NotificationFilter, NotificationRecord, Origin,
-    SessionLookup, Store, StoreError, StoreGauges, Transition,
+    Attempt, ClaimedNotification, ContractFilter, Deleted, MerchantListing, NotificationFilter, NotificationRecord,
+    Origin, SessionLookup, Store, StoreError, StoreGauges, Transition,
 };
 use crate::domain::clock::VirtualClock;
 use crate::domain::contract::{Change, UserAction};

@@ -30,7 +30,10 @@ async fn reload_until(b: &Browser, url: &str, css: &str, n: usize) {
             assert_eq!(found, n, "{css} on {url}");
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "{n}× {css} never appeared on {url}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{n}× {css} never appeared on {url}"
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
@@ -64,10 +67,17 @@ async fn a_contract_is_agreed_and_its_notification_resent_from_the_dashboard() {
         // A refused signature, so the journal has something to explain.
         let forged = app
             .client_builder()
-            .merchant(MCHID, app.merchant_serial(), papay_protocol::keys::PrivateKey::generate().unwrap())
+            .merchant(
+                MCHID,
+                app.merchant_serial(),
+                papay_protocol::keys::PrivateKey::generate().unwrap(),
+            )
             .build()
             .unwrap();
-        assert!(forged.query_contract_by_code("DASHBROWSER", PLAN, &common()).await.is_err());
+        assert!(forged
+            .query_contract_by_code("DASHBROWSER", PLAN, &common())
+            .await
+            .is_err());
         let wrong_v2 = papay_client::v2::V2Client::new(
             &app.base_url,
             MCHID,
@@ -110,7 +120,11 @@ async fn a_contract_is_agreed_and_its_notification_resent_from_the_dashboard() {
         assert_eq!(b.attr("tr.attempt", "data-outcome").await, "DELIVERED");
         assert!(b.text("tr.attempt").await.contains("200"));
         assert_eq!(
-            client.query_contract_by_code("DASHBROWSER", PLAN, &common()).await.unwrap().state,
+            client
+                .query_contract_by_code("DASHBROWSER", PLAN, &common())
+                .await
+                .unwrap()
+                .state,
             "SIGNED"
         );
         shot(&b, "04-contract-signed.png").await;
@@ -128,13 +142,15 @@ async fn a_contract_is_agreed_and_its_notification_resent_from_the_dashboard() {
         assert!(b.text("#notifications").await.contains("PAPAY.SIGN"));
         shot(&b, "06-notifications.png").await;
 
-        b.click(&format!("#notifications a[href^='/dashboard/notifications/']")).await;
+        b.click(&format!("#notifications a[href^='/dashboard/notifications/']"))
+            .await;
         assert_eq!(b.count("tr.attempt").await, 2);
         shot(&b, "07-notification.png").await;
 
         b.open(&format!("{base}/dashboard/merchants")).await;
         shot(&b, "08-merchants.png").await;
-        b.click(&format!("#merchants a[href='/dashboard/merchants/{MCHID}']")).await;
+        b.click(&format!("#merchants a[href='/dashboard/merchants/{MCHID}']"))
+            .await;
         b.type_into("#by", "2h").await;
         b.click("#advance").await;
         assert!(b.text("#notice").await.contains("clock moved ahead"));

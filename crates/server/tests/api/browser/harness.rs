@@ -272,17 +272,28 @@ impl Browser {
     /// height for the shot, then shrinks back.
     pub async fn screenshot_full(&self, name: &str) -> Vec<u8> {
         let number = |v: serde_json::Value| v.as_f64().unwrap_or_default().ceil() as u32;
-        let page = number(self.0.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap());
+        let page = number(
+            self.0
+                .execute("return document.documentElement.scrollHeight", vec![])
+                .await
+                .unwrap(),
+        );
         let inner = number(self.0.execute("return window.innerHeight", vec![]).await.unwrap());
         let (width, height) = self.0.get_window_size().await.unwrap();
         let chrome = u32::try_from(height).unwrap_or_default().saturating_sub(inner);
         if page > inner {
-            self.0.set_window_size(u32::try_from(width).unwrap_or(1280), page + chrome).await.unwrap();
+            self.0
+                .set_window_size(u32::try_from(width).unwrap_or(1280), page + chrome)
+                .await
+                .unwrap();
         }
         let png = self.screenshot(name).await;
         if page > inner {
             self.0
-                .set_window_size(u32::try_from(width).unwrap_or(1280), u32::try_from(height).unwrap_or(900))
+                .set_window_size(
+                    u32::try_from(width).unwrap_or(1280),
+                    u32::try_from(height).unwrap_or(900),
+                )
                 .await
                 .unwrap();
         }
