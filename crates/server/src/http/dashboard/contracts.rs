@@ -38,7 +38,7 @@ pub(super) async fn across(
         }
     }
     // Stable: within a merchant the store's newest-first order decides ties.
-    all.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    all.sort_by_key(|c| std::cmp::Reverse(c.created_at));
     all.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
     Ok(all.into_iter().map(|contract| ContractRow { contract }).collect())
 }

@@ -118,6 +118,23 @@ impl Fields {
     }
 }
 
+/// The one path segment of a route (an id), as text; an undecodable one is a `400` page.
+pub struct Seg(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for Seg {
+    type Rejection = DashError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(s)| Seg(s))
+            .map_err(|e| bad(format!("bad path: {e}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,22 +150,5 @@ mod tests {
         assert!(Fields::parse(b"a=1&a=2").is_err());
         assert!(Fields::query(Some("limit=0")).unwrap().limit(50).is_err());
         assert_eq!(Fields::query(None).unwrap().limit(50).unwrap(), 50);
-    }
-}
-
-/// The one path segment of a route (an id), as text; an undecodable one is a `400` page.
-pub struct Seg(pub String);
-
-impl axum::extract::FromRequestParts<AppState> for Seg {
-    type Rejection = DashError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(s)| Seg(s))
-            .map_err(|e| bad(format!("bad path: {e}")))
     }
 }

@@ -54,7 +54,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, RawQuery(q): Ra
             found.push((mchid.clone(), n));
         }
     }
-    found.sort_by(|(_, a), (_, b)| b.created_at.cmp(&a.created_at));
+    found.sort_by_key(|(_, n)| std::cmp::Reverse(n.created_at));
     found.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
     let mut rows = Vec::with_capacity(found.len());
     for (mchid, n) in found {

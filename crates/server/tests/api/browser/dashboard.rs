@@ -142,8 +142,7 @@ async fn a_contract_is_agreed_and_its_notification_resent_from_the_dashboard() {
         assert!(b.text("#notifications").await.contains("PAPAY.SIGN"));
         shot(&b, "06-notifications.png").await;
 
-        b.click(&format!("#notifications a[href^='/dashboard/notifications/']"))
-            .await;
+        b.click("#notifications a[href^='/dashboard/notifications/']").await;
         assert_eq!(b.count("tr.attempt").await, 2);
         shot(&b, "07-notification.png").await;
 
