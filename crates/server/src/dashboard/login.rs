@@ -5,8 +5,9 @@ use maud::{html, Markup};
 
 use super::layout::{page, Section};
 
-/// The sign-in page; `problem` says why the last attempt (or the request) was refused.
-pub fn login_page(problem: Option<&str>) -> Markup {
+/// The sign-in page; `problem` says why the last attempt (or the request) was refused; `open`:
+/// papay listens on loopback only, so signing in is optional.
+pub fn login_page(problem: Option<&str>, open: bool) -> Markup {
     page(
         "Sign in",
         Section::None,
@@ -15,7 +16,12 @@ pub fn login_page(problem: Option<&str>) -> Markup {
             div.card style="max-width:520px;margin:40px auto" {
                 h1 { "Sign in to the dashboard" }
                 p.lead {
-                    "papay listens beyond loopback, so the dashboard needs a token: the admin "
+                    @if open {
+                        "papay listens on loopback only, so the dashboard is open without a token. Sign in to see it "
+                        "as a token sees it: the admin "
+                    } @else {
+                        "papay listens beyond loopback, so the dashboard needs a token: the admin "
+                    }
                     code { "control_token" } " from papay's config sees every merchant; a throwaway "
                     "merchant's control token sees only that merchant."
                 }

@@ -349,6 +349,9 @@ async fn bad_input_and_unknown_ids_are_clear_pages() {
         )
         .await;
     assert_eq!(json.status, 400, "a form must be url-encoded: {}", json.body);
+    let nowhere = d.post("/dashboard/nowhere", &[]).await;
+    assert_eq!(nowhere.status, 404, "any method on an unknown dashboard path");
+    assert!(nowhere.content_type.starts_with("text/html"));
     assert_eq!(
         app.contract_by_code(MCHID, "DASHBAD").await["contract"]["state"],
         "NOTSIGN",

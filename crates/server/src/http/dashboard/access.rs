@@ -17,7 +17,7 @@ use axum::response::Response;
 use super::input::Form;
 use super::{ok, see_other, DashError};
 use crate::dashboard::{self, Who};
-use crate::http::control::Caller;
+use crate::http::control::{Caller, ControlError};
 use crate::http::AppState;
 
 /// The cookie holding the dashboard token.
@@ -88,15 +88,25 @@ impl FromRequestParts<AppState> for Viewer {
                 .ok_or(DashError::SignIn {
                     problem: Some("the Authorization header must be \"Bearer <token>\""),
                     clear_cookie: false,
+                    open,
                 })?;
-            return Ok(Viewer::new(Caller::with_token(state, token).await?, false, false));
+            return match Caller::with_token(state, token).await {
+                Ok(caller) => Ok(Viewer::new(caller, false, false)),
+                Err(ControlError::Unauthorized(why)) => Err(DashError::SignIn {
+                    problem: Some(why),
+                    clear_cookie: false,
+                    open,
+                }),
+                Err(e) => Err(e.into()),
+            };
         }
         if let Some(token) = cookie_token(&parts.headers) {
             return match Caller::with_token(state, &token).await {
                 Ok(caller) => Ok(Viewer::new(caller, true, false)),
-                Err(crate::http::control::ControlError::Unauthorized(_)) => Err(DashError::SignIn {
+                Err(ControlError::Unauthorized(_)) => Err(DashError::SignIn {
                     problem: Some("the saved token is no longer valid; sign in again"),
                     clear_cookie: true,
+                    open,
                 }),
                 Err(e) => Err(e.into()),
             };
@@ -107,6 +117,7 @@ impl FromRequestParts<AppState> for Viewer {
         Err(DashError::SignIn {
             problem: None,
             clear_cookie: false,
+            open,
         })
     }
 }
@@ -164,16 +175,18 @@ pub(super) fn clearing_cookie() -> HeaderValue {
 }
 
 /// `GET /dashboard/login`
-pub async fn login_form() -> Response {
-    ok(dashboard::login_page(None))
+pub async fn login_form(State(state): State<AppState>) -> Response {
+    ok(dashboard::login_page(None, state.control().open_without_token))
 }
 
 /// `POST /dashboard/login` with `token`: checks it, then keeps it in the cookie.
 pub async fn login(State(state): State<AppState>, _: SameOrigin, Form(form): Form) -> Result<Response, DashError> {
     form.only(&["token"])?;
+    let open = state.control().open_without_token;
     let token = form.get("token").ok_or(DashError::SignIn {
         problem: Some("enter a control token"),
         clear_cookie: false,
+        open,
     })?;
     match Caller::with_token(&state, token).await {
         Ok(_) => {
@@ -182,9 +195,10 @@ pub async fn login(State(state): State<AppState>, _: SameOrigin, Form(form): For
             r.headers_mut().insert(SET_COOKIE, cookie(token, None, secure));
             Ok(r)
         }
-        Err(crate::http::control::ControlError::Unauthorized(_)) => Err(DashError::SignIn {
+        Err(ControlError::Unauthorized(_)) => Err(DashError::SignIn {
             problem: Some("papay knows no such token: use the admin control_token or a merchant's control token"),
             clear_cookie: false,
+            open,
         }),
         Err(e) => Err(e.into()),
     }

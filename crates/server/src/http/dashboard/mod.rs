@@ -14,7 +14,7 @@ mod requests;
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, X_FRAME_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use maud::Markup;
 
@@ -62,7 +62,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/notifications/{id}", get(notifications::show))
         .route("/dashboard/notifications/{id}/resend", post(notifications::resend))
         .route("/dashboard/requests", get(requests::list))
-        .route("/dashboard/{*rest}", get(unknown_page))
+        .route("/dashboard/{*rest}", any(unknown_page))
 }
 
 /// Pages are built per request from live state: never cached, never framed, no scripts.
@@ -100,6 +100,8 @@ pub enum DashError {
     SignIn {
         problem: Option<&'static str>,
         clear_cookie: bool,
+        /// papay listens on loopback only (the page says signing in is optional).
+        open: bool,
     },
     /// A POST from another site: `403`.
     CrossSite,
@@ -148,6 +150,7 @@ impl IntoResponse for DashError {
             DashError::Control(ControlError::Unauthorized(why)) => DashError::SignIn {
                 problem: Some(why),
                 clear_cookie: false,
+                open: false,
             }
             .into_response(),
             DashError::Control(e) => {
@@ -157,8 +160,12 @@ impl IntoResponse for DashError {
                     crate::dashboard::error_page(status.as_u16(), title(code), &message),
                 )
             }
-            DashError::SignIn { problem, clear_cookie } => {
-                let mut r = html(StatusCode::UNAUTHORIZED, crate::dashboard::login_page(problem));
+            DashError::SignIn {
+                problem,
+                clear_cookie,
+                open,
+            } => {
+                let mut r = html(StatusCode::UNAUTHORIZED, crate::dashboard::login_page(problem, open));
                 if clear_cookie {
                     r.headers_mut()
                         .insert(axum::http::header::SET_COOKIE, access::clearing_cookie());

@@ -163,6 +163,14 @@ async fn a_contract_is_agreed_and_its_notification_resent_from_the_dashboard() {
         assert_eq!(b.count("pre.expected").await, 2, "the APIv3 and the v2 refusal");
         assert!(b.text("#requests").await.contains("key=<redacted>"));
         shot(&b, "11-requests.png").await;
+
+        b.open(&format!("{base}/dashboard/contracts/20260101000000000000"))
+            .await;
+        assert_eq!(b.text("#error-title").await, "Contract not found");
+        shot(&b, "12-not-found.png").await;
+        b.open(&format!("{base}/dashboard/login")).await;
+        assert!(b.has("#token").await);
+        shot(&b, "13-sign-in.png").await;
     })
     .await;
 }
