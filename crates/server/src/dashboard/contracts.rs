@@ -160,7 +160,8 @@ fn actions(c: &Contract, now: OffsetDateTime) -> Markup {
                 }
                 (post_button(&format!("/dashboard/contracts/{id}/decline"), "Decline", "", Some("decline"), &[]))
                 (post_button(&format!("/dashboard/contracts/{id}/expire"), "Expire session", "", Some("expire"), &[]))
-                a.btn href={ "/global/papay/contracts/login?os_session_id=" (session) } target="_blank" rel="noopener" { "Open the signing page ↗" }
+                a.btn href={ "/global/papay/contracts/login?os_session_id=" (session) } target="_blank" rel="noopener"
+                    title="The user's signing page; opening it moves the contract to SIGNING, as the user opening the link would" { "Open the signing page ↗" }
             }
             p.muted.small style="margin:8px 0 0" { "Agreeing as another openid than the pre-sign's ends in SIGNFAIL, as WeChat's risk check would." }
         };
