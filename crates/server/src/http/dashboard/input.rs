@@ -78,7 +78,7 @@ pub struct Form(pub Fields);
 impl FromRequest<AppState> for Form {
     type Rejection = DashError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, _: &AppState) -> Result<Self, Self::Rejection> {
         let form_type = req
             .headers()
             .get(CONTENT_TYPE)
@@ -93,7 +93,6 @@ impl FromRequest<AppState> for Form {
         let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
             .await
             .map_err(|_| bad(format!("the form is larger than {MAX_FORM_BYTES} bytes")))?;
-        let _ = state;
         Fields::parse(&bytes).map(Form)
     }
 }
