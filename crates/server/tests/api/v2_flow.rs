@@ -586,10 +586,11 @@ async fn v2_retries_under_a_fast_clock_give_up_after_30_attempts() {
     let (app, receiver) = spawn_with_receiver().await;
     receiver.set_default(503, "");
     let c = v2(&app);
-    // 7020 s of merchant time in about 0.7 s.
+    // Signed first: at this speed the signing session would last about 60 ms of real time,
+    // too short for a loaded machine. Then 7020 s of merchant time in about 0.7 s.
+    let id = sign_up(&app, &c, &h5(&receiver, "V2FAST1", 3), OPENID).await;
     let (status, body) = app.control("PUT", &clock(MCHID), Some(json!({"speed": 10000}))).await;
     assert_eq!(status, 200, "{body}");
-    let id = sign_up(&app, &c, &h5(&receiver, "V2FAST1", 3), OPENID).await;
     let list = log_when(&app, &format!("?contract_id={id}"), |l| {
         l.len() == 1 && l[0]["status"] == "GAVE_UP"
     })
