@@ -111,17 +111,22 @@ impl FromRequestParts<AppState> for Caller {
                 ))
             };
         };
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(ControlError::Unauthorized(
-                "the Authorization header must be \"Bearer <token>\"",
-            ))?;
+        let token = bearer_token(header).ok_or(ControlError::Unauthorized(BEARER_FORMAT))?;
         Caller::with_token(state, token).await
     }
+}
+
+/// What a malformed `Authorization` header is told.
+pub const BEARER_FORMAT: &str = "the Authorization header must be \"Bearer <token>\"";
+
+/// The token of an `Authorization: Bearer <token>` header; `None` when it is not one.
+pub fn bearer_token(header: &axum::http::HeaderValue) -> Option<&str> {
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 impl Caller {

@@ -17,7 +17,7 @@ use axum::response::Response;
 use super::input::Form;
 use super::{ok, see_other, DashError};
 use crate::dashboard::{self, Who};
-use crate::http::control::{Caller, ControlError};
+use crate::http::control::{self, Caller, ControlError};
 use crate::http::AppState;
 
 /// The cookie holding the dashboard token.
@@ -79,17 +79,11 @@ impl FromRequestParts<AppState> for Viewer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let open = state.control().open_without_token;
         if let Some(header) = parts.headers.get(AUTHORIZATION) {
-            let token = header
-                .to_str()
-                .ok()
-                .and_then(|h| h.strip_prefix("Bearer "))
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .ok_or(DashError::SignIn {
-                    problem: Some("the Authorization header must be \"Bearer <token>\""),
-                    clear_cookie: false,
-                    open,
-                })?;
+            let token = control::bearer_token(header).ok_or(DashError::SignIn {
+                problem: Some(control::BEARER_FORMAT),
+                clear_cookie: false,
+                open,
+            })?;
             return match Caller::with_token(state, token).await {
                 Ok(caller) => Ok(Viewer::new(caller, false, false)),
                 Err(ControlError::Unauthorized(why)) => Err(DashError::SignIn {
