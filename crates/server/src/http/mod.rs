@@ -9,6 +9,7 @@ pub mod error;
 mod input;
 pub mod lang;
 pub mod links;
+mod openapi;
 mod pages;
 mod replay;
 pub mod request_id;
@@ -138,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(control::routes())
         .merge(v2::routes())
+        .merge(openapi::routes())
         .route(links::V2_REDIRECT_PATH, get(pages::v2_redirect))
         .route(links::SIGN_PATH, get(pages::sign_page).post(pages::decide))
         .route(links::SHOW_CODE_PATH, get(pages::show_code))

@@ -18,6 +18,7 @@ mod helpers;
 mod multi_instance;
 mod notifications;
 mod notifications_crash;
+mod openapi_docs;
 mod openssl_keys;
 mod receiver;
 mod signing_pages;
