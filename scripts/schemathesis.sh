@@ -24,8 +24,12 @@ version=4.32.5
 examples="${SCHEMATHESIS_EXAMPLES:-25}"
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
 
-timeout 900 cargo build --release -q -p papay --bin papay
-bin=$CARGO_TARGET_DIR/release/papay
+# PAPAY_BIN runs another build of papay (e.g. a debug one while iterating).
+bin="${PAPAY_BIN:-}"
+if [ -z "$bin" ]; then
+    timeout 900 cargo build --release -q -p papay --bin papay
+    bin=$CARGO_TARGET_DIR/release/papay
+fi
 
 venv=$CARGO_TARGET_DIR/schemathesis-venv
 if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$version')" 2>/dev/null; then

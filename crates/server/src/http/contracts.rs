@@ -296,7 +296,7 @@ fn visible(contract: Option<Contract>, asked: &Party) -> Result<Contract, ApiErr
     summary = "Query a contract by contract_id",
     params(
         ("contract_id" = String, Path, description = "papay's contract id", min_length = 1, max_length = 64),
-        ("appid" = Option<String>, Query, description = "Common mode: an AppID of the merchant", max_length = 32),
+        ("appid" = Option<String>, Query, description = "Common mode: an AppID of the merchant", max_length = 32, example = "wx8a3e6b0c5d2f4e71"),
         ("sp_appid" = Option<String>, Query, description = "Institutional mode: an AppID of the institution", max_length = 32),
         ("sub_mchid" = Option<String>, Query, description = "Institutional mode: the sub-merchant (selects the mode)", max_length = 32),
         ("sub_appid" = Option<String>, Query, description = "Institutional mode, optional: an AppID of the sub-merchant", max_length = 32),
@@ -325,9 +325,9 @@ pub async fn by_id(
     get, path = "/v3/global/papay/contracts/out-contract-code/{out_contract_code}", tag = "contracts",
     summary = "Query a contract by out_contract_code and plan_id",
     params(
-        ("out_contract_code" = String, Path, description = "The merchant's contract number", min_length = 1, max_length = 32),
-        ("plan_id" = i64, Query, description = "The plan the code was used under", minimum = 1),
-        ("appid" = Option<String>, Query, description = "Common mode: an AppID of the merchant", max_length = 32),
+        ("out_contract_code" = String, Path, description = "The merchant's contract number", min_length = 1, max_length = 32, example = "C20261127001"),
+        ("plan_id" = i64, Query, description = "The plan the code was used under", minimum = 1, example = 12535),
+        ("appid" = Option<String>, Query, description = "Common mode: an AppID of the merchant", max_length = 32, example = "wx8a3e6b0c5d2f4e71"),
         ("sp_appid" = Option<String>, Query, description = "Institutional mode: an AppID of the institution", max_length = 32),
         ("sub_mchid" = Option<String>, Query, description = "Institutional mode: the sub-merchant (selects the mode)", max_length = 32),
         ("sub_appid" = Option<String>, Query, description = "Institutional mode, optional: an AppID of the sub-merchant", max_length = 32),

@@ -60,15 +60,20 @@ fn digits128() -> Value {
 fn alnum128() -> Value {
     json!({"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[0-9A-Za-z]+$"})
 }
+/// Text XML 1.0 can carry: no control characters but tab, LF and CR (a GET query string could
+/// hold them, and the value may be echoed in an answer or notification).
+const XML_TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$";
+
 fn text128() -> Value {
-    json!({"type": "string", "minLength": 1, "maxLength": 128})
+    json!({"type": "string", "minLength": 1, "maxLength": 128, "pattern": XML_TEXT})
 }
 fn text512() -> Value {
-    json!({"type": "string", "minLength": 1, "maxLength": 512})
+    json!({"type": "string", "minLength": 1, "maxLength": 512, "pattern": XML_TEXT})
 }
 fn serial() -> Value {
     json!({"type": "string", "pattern": "^[1-9][0-9]{0,18}$"})
 }
+/// The scheme is case-insensitive, as in the protocol's rule and RFC 3986.
 fn url256() -> Value {
     json!({"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\\s]+[^?\\s]*$"})
 }
@@ -88,7 +93,7 @@ fn ip() -> Value {
     json!({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})
 }
 fn text() -> Value {
-    json!({"type": "string"})
+    json!({"type": "string", "pattern": XML_TEXT})
 }
 fn code() -> Value {
     json!({"type": "string", "enum": ["SUCCESS", "FAIL"]})
@@ -235,6 +240,16 @@ fn xml_object<'a>(fields: impl IntoIterator<Item = &'a Field>, description: &str
     object
 }
 
+/// A querycontract / deletecontract request: its fields, and exactly one lookup mode.
+fn lookup_request(partner: bool, delete: bool, description: &str) -> Value {
+    let mut object = xml_object(request_fields(partner, delete), description, true);
+    object["oneOf"] = json!([
+        {"title": "mode a", "required": ["contract_id"], "properties": {"plan_id": false, "contract_code": false}},
+        {"title": "mode b", "required": ["plan_id", "contract_code"], "properties": {"contract_id": false}},
+    ]);
+    object
+}
+
 fn xml_answer(schema: &str, description: &str) -> Value {
     json!({
         "200": {
@@ -327,10 +342,10 @@ pub fn document() -> Value {
         },
         "paths": paths,
         "components": {"schemas": {
-            "QueryContract": xml_object(request_fields(false, false), "querycontract request", true),
-            "PartnerQueryContract": xml_object(request_fields(true, false), "partner querycontract request", true),
-            "DeleteContract": xml_object(request_fields(false, true), "deletecontract request", true),
-            "PartnerDeleteContract": xml_object(request_fields(true, true), "partner deletecontract request", true),
+            "QueryContract": lookup_request(false, false, "querycontract request"),
+            "PartnerQueryContract": lookup_request(true, false, "partner querycontract request"),
+            "DeleteContract": lookup_request(false, true, "deletecontract request"),
+            "PartnerDeleteContract": lookup_request(true, true, "partner deletecontract request"),
             "H5EntrustWebAnswer": answer(&[H5_ANSWER], "h5entrustweb answer (unsigned)"),
             "QueryContractAnswer": answer(&[ERR_ANSWER, QUERY_ANSWER], "querycontract answer"),
             "DeleteContractAnswer": answer(&[ERR_ANSWER, DELETE_ANSWER], "deletecontract answer"),

@@ -7,6 +7,7 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, Response, ResponseBuilder, Type};
+use serde_json::{json, Value};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::{certificates, contracts};
@@ -31,9 +32,10 @@ use crate::http::{certificates, contracts};
 )]
 pub struct ApiV3;
 
-/// The document as served. utoipa 5's `Header` has no `required`, so it is set here on the
-/// JSON: `Request-ID` on every answer, the `Wechatpay-*` headers on every 2xx.
-pub fn document() -> serde_json::Value {
+/// The document as served. What utoipa 5 cannot express is added to the JSON here: `required`
+/// response headers (`Request-ID` on every answer, `Wechatpay-*` on every 2xx), the two
+/// identity modes, each pre-sign's own required fields, and request examples.
+pub fn document() -> Value {
     let mut doc = serde_json::to_value(ApiV3::openapi()).unwrap_or_default();
     let operations = doc["paths"]
         .as_object_mut()
@@ -47,12 +49,75 @@ pub fn document() -> serde_json::Value {
             let success = status.starts_with('2');
             for (name, header) in response["headers"].as_object_mut().into_iter().flatten() {
                 if name == "Request-ID" || success {
-                    header["required"] = serde_json::Value::Bool(true);
+                    header["required"] = Value::Bool(true);
                 }
             }
         }
     }
+    identity_modes(&mut doc["components"]["schemas"]["Identity"]);
+    for (mode, required) in PRESIGN_REQUIRED {
+        let path = format!("/v3/global/papay/contracts/{mode}-pre-entrust-sign");
+        let body = &mut doc["paths"][&path]["post"]["requestBody"]["content"]["application/json"];
+        body["schema"] = json!({"allOf": [{"$ref": "#/components/schemas/PresignRequest"}, {"required": required}]});
+        body["example"] = presign_example();
+    }
+    let terminate = &mut doc["paths"]["/v3/global/papay/contracts/{contract_id}/terminate"]["post"];
+    terminate["requestBody"]["content"]["application/json"]["example"] =
+        json!({"appid": DEMO_APPID, "termination_note": "The user cancelled the membership"});
     doc
+}
+
+/// The AppID of papay's demo merchant, in the examples (README: `papay serve`).
+const DEMO_APPID: &str = "wx8a3e6b0c5d2f4e71";
+
+/// What each pre-sign requires beyond the shared fields (PROTOCOL.md §2.1–2.5; the wire type
+/// has them optional because the five share it).
+const PRESIGN_REQUIRED: [(&str, &[&str]); 5] = [
+    ("miniprogram", &["openid"]),
+    ("h5", &["user_display_name"]),
+    ("jsapi", &["user_display_name", "openid"]),
+    ("web", &["user_display_name"]),
+    ("app", &["user_display_name"]),
+];
+
+/// A Common-mode body every pre-sign accepts for the demo merchant.
+fn presign_example() -> Value {
+    json!({
+        "appid": DEMO_APPID,
+        "plan_id": 12535,
+        "out_contract_code": "C20261127001",
+        "user_display_name": "Zhang San",
+        "success_notify_url": "https://merchant.example/papay/notify",
+        "openid": "ouFhd5X9s9WteC3eWRjXV3lea123",
+    })
+}
+
+/// The identity fields are one of two modes (PROTOCOL.md §2.0), which a struct of four optional
+/// fields cannot say: Common (`appid`, none of the others) or Institutional (`sp_appid` +
+/// `sub_mchid` [+ `sub_appid`], no `appid`). `false` forbids a property.
+fn identity_modes(identity: &mut Value) {
+    let property = |name: &str| identity["properties"][name].clone();
+    let common = json!({
+        "title": "Common mode",
+        "type": "object",
+        "required": ["appid"],
+        "properties": {"appid": property("appid"), "sp_appid": false, "sub_mchid": false, "sub_appid": false},
+    });
+    let institutional = json!({
+        "title": "Institutional mode",
+        "type": "object",
+        "required": ["sp_appid", "sub_mchid"],
+        "properties": {
+            "appid": false,
+            "sp_appid": property("sp_appid"),
+            "sub_mchid": property("sub_mchid"),
+            "sub_appid": property("sub_appid"),
+        },
+    });
+    *identity = json!({
+        "description": "Who the call speaks for: Common mode or Institutional mode (`sub_mchid` selects it)",
+        "oneOf": [common, institutional],
+    });
 }
 
 /// The SDK aliases of the certificate download (PROTOCOL.md §1.5), same handler.
