@@ -14,7 +14,12 @@ pub struct PresignRequest {
     #[schema(minimum = 1, example = 12535)]
     pub plan_id: i64,
     /// The merchant's contract number: digits and letters only.
-    #[schema(min_length = 1, max_length = 32, pattern = "^[0-9A-Za-z]+$", example = "C20261127001")]
+    #[schema(
+        min_length = 1,
+        max_length = 32,
+        pattern = "^[0-9A-Za-z]+$",
+        example = "C20261127001"
+    )]
     pub out_contract_code: String,
     /// Shown on the signing page; required except for the Mini Program pre-sign. No 4-byte UTF-8.
     #[serde(default, skip_serializing_if = "Option::is_none")]

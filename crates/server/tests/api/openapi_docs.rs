@@ -73,7 +73,10 @@ async fn get(app: &TestApp, path: &str) -> reqwest::Response {
 async fn document(app: &TestApp, path: &str) -> Value {
     let r = get(app, path).await;
     assert_eq!(r.status(), 200, "{path}");
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
     r.json().await.unwrap()
 }
 
@@ -91,17 +94,29 @@ fn operations(doc: &Value) -> BTreeSet<String> {
 /// The structural rules of OpenAPI 3.1 that matter to tools: version, info, unique
 /// operationIds, declared path parameters, responses everywhere, resolvable `$ref`s.
 fn assert_well_formed(doc: &Value, name: &str) {
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."), "{name}: {}", doc["openapi"]);
-    assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string(), "{name}");
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1."),
+        "{name}: {}",
+        doc["openapi"]
+    );
+    assert!(
+        doc["info"]["title"].is_string() && doc["info"]["version"].is_string(),
+        "{name}"
+    );
     let mut ids = HashSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{name} {method} {path}: no operationId"));
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} {method} {path}: no operationId"));
             assert!(ids.insert(id.to_string()), "{name}: operationId {id} is not unique");
             let responses = op["responses"].as_object().unwrap();
             assert!(!responses.is_empty(), "{name} {method} {path}");
             for (status, r) in responses {
-                assert!(status.len() == 3 && status.parse::<u16>().is_ok(), "{name} {method} {path}: {status}");
+                assert!(
+                    status.len() == 3 && status.parse::<u16>().is_ok(),
+                    "{name} {method} {path}: {status}"
+                );
                 assert!(r["description"].is_string(), "{name} {method} {path} {status}");
             }
             let declared: Vec<&str> = op["parameters"]
@@ -120,7 +135,9 @@ fn assert_well_formed(doc: &Value, name: &str) {
     let text = doc.to_string();
     for reference in text.split("\"$ref\":\"").skip(1) {
         let target = &reference[..reference.find('"').unwrap()];
-        let pointer = target.strip_prefix('#').unwrap_or_else(|| panic!("{name}: external $ref {target}"));
+        let pointer = target
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{name}: external $ref {target}"));
         assert!(doc.pointer(pointer).is_some(), "{name}: $ref {target} does not resolve");
     }
 }
@@ -162,7 +179,11 @@ async fn every_route_of_the_router_is_documented() {
             }
         }
     }
-    let api = |p: &&String| ["/v3/", "/hk/v3/", "/papay/", "/sandbox/v1/"].iter().any(|pre| p.starts_with(pre));
+    let api = |p: &&String| {
+        ["/v3/", "/hk/v3/", "/papay/", "/sandbox/v1/"]
+            .iter()
+            .any(|pre| p.starts_with(pre))
+    };
     let undocumented: Vec<&String> = routed
         .iter()
         .filter(api)
@@ -223,13 +244,22 @@ async fn the_page_shows_and_links_every_operation_and_schema() {
         for (p, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
                 let anchor = format!("op-{key}-{}", op["operationId"].as_str().unwrap());
-                assert!(html.contains(&format!("id=\"{anchor}\"")), "{method} {p}: no section {anchor}");
-                assert!(html.contains(&format!("href=\"#{anchor}\"")), "{method} {p}: not linked");
+                assert!(
+                    html.contains(&format!("id=\"{anchor}\"")),
+                    "{method} {p}: no section {anchor}"
+                );
+                assert!(
+                    html.contains(&format!("href=\"#{anchor}\"")),
+                    "{method} {p}: not linked"
+                );
                 assert!(html.contains(&format!(">{p}<")), "{method} {p}: path not shown");
             }
         }
         for name in doc["components"]["schemas"].as_object().unwrap().keys() {
-            assert!(html.contains(&format!("id=\"schema-{key}-{name}\"")), "{key} schema {name}");
+            assert!(
+                html.contains(&format!("id=\"schema-{key}-{name}\"")),
+                "{key} schema {name}"
+            );
         }
     }
     // Every in-page link lands on a section.
@@ -237,7 +267,14 @@ async fn the_page_shows_and_links_every_operation_and_schema() {
         let target = &link[..link.find('"').unwrap()];
         assert!(html.contains(&format!("id=\"{target}\"")), "dangling link #{target}");
     }
-    for shown in ["PresignRequest", "ErrorBody", "Wechatpay-Signature", "Request-ID", "WECHATPAY2-SHA256-RSA2048", "&lt;xml&gt;"] {
+    for shown in [
+        "PresignRequest",
+        "ErrorBody",
+        "Wechatpay-Signature",
+        "Request-ID",
+        "WECHATPAY2-SHA256-RSA2048",
+        "&lt;xml&gt;",
+    ] {
         assert!(html.contains(shown), "{shown}");
     }
 }

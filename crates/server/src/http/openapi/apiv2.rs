@@ -102,6 +102,7 @@ fn code() -> Value {
 const SIGN_DESCRIPTION: &str = "Upper-case hex MD5 (32) or HMAC-SHA256 (64) over the sorted non-empty parameters `k=v&…&key=<v2 key>` (PROTOCOL.md §5.1)";
 
 /// `GET /papay/h5entrustweb` (§5.2), in the order of its table.
+#[rustfmt::skip]
 const H5ENTRUSTWEB: &[Field] = &[
     f("appid", Need::Yes, ident32, "An AppID bound to mch_id", Some("wx8a3e6b0c5d2f4e71")),
     f("mch_id", Need::Yes, ident32, "The merchant (partner API: the service provider)", Some("1900000100")),
@@ -128,6 +129,7 @@ const H5ENTRUSTWEB: &[Field] = &[
 ];
 
 /// The selector and identity of querycontract (§5.3) and deletecontract (§5.4).
+#[rustfmt::skip]
 const LOOKUP: &[Field] = &[
     f("appid", Need::Yes, ident32, "An AppID bound to mch_id", Some("wx8a3e6b0c5d2f4e71")),
     f("mch_id", Need::Yes, ident32, "The merchant (partner API: the service provider)", Some("1900000100")),
@@ -150,22 +152,26 @@ const SIGN_TYPE: Field = f("sign_type", Need::No, sign_type, "MD5 when absent", 
 const SIGN: Field = f("sign", Need::Yes, sign, SIGN_DESCRIPTION, None);
 
 /// Fields every answer may carry (§5.6).
+#[rustfmt::skip]
 const ANSWER_HEAD: &[Field] = &[
     f("return_code", Need::Yes, code, "FAIL: the request could not be read (format, method, parameters, missing sign)", None),
     f("return_msg", Need::No, text, "Why return_code is FAIL (at most 128 characters)", None),
     f("result_code", Need::No, code, "Present when return_code is SUCCESS", None),
 ];
 
+#[rustfmt::skip]
 const H5_ANSWER: &[Field] = &[
     f("result_msg", Need::No, text, "`CODE: detail` when result_code is FAIL (SIGN_ERROR, NO_AUTH, INVALID_REQUEST, RATE_LIMITED, SYSTEMERROR)", None),
     f("redirect_url", Need::No, text, "When result_code is SUCCESS: opens papay's signing page for 10 minutes", None),
 ];
 
+#[rustfmt::skip]
 const ERR_ANSWER: &[Field] = &[
     f("err_code", Need::No, text, "When result_code is FAIL: SIGN_ERROR, NO_AUTH, CONTRACT_NOT_EXIST, INVALID_REQUEST, RATE_LIMITED, SYSTEMERROR", None),
     f("err_code_des", Need::No, text, "The detail of err_code", None),
 ];
 
+#[rustfmt::skip]
 const QUERY_ANSWER: &[Field] = &[
     f("mch_id", Need::No, text, "", None),
     f("appid", Need::No, text, "", None),
@@ -187,6 +193,7 @@ const QUERY_ANSWER: &[Field] = &[
     f("sign", Need::No, text, "MD5 over the answer with the v2 key (successes only)", None),
 ];
 
+#[rustfmt::skip]
 const DELETE_ANSWER: &[Field] = &[
     f("appid", Need::No, text, "", None),
     f("mch_id", Need::No, text, "", None),
@@ -254,6 +261,11 @@ fn xml_answer(schema: &str, description: &str) -> Value {
     json!({
         "200": {
             "description": description,
+            "headers": {"Request-ID": {
+                "required": true,
+                "description": "`<hex id>-0`",
+                "schema": {"type": "string", "pattern": "^[0-9A-F]+-[0-9]+$"},
+            }},
             "content": {"text/xml": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}},
         }
     })
@@ -323,15 +335,47 @@ pub fn document() -> Value {
     paths.insert("/papay/h5entrustweb".into(), h5entrustweb(false));
     paths.insert("/papay/partner/h5entrustweb".into(), h5entrustweb(true));
     for (path, id, summary, request, answer, note) in [
-        ("/papay/querycontract", "querycontract", "Query a v2 contract (§5.3)", "QueryContract", "QueryContractAnswer", query),
-        ("/papay/partner/querycontract", "querycontract_partner", "Query a sub-merchant's v2 contract", "PartnerQueryContract", "QueryContractAnswer", query),
-        ("/papay/deletecontract", "deletecontract", "Terminate a v2 contract (§5.4)", "DeleteContract", "DeleteContractAnswer", delete),
-        ("/papay/partner/deletecontract", "deletecontract_partner", "Terminate a sub-merchant's v2 contract", "PartnerDeleteContract", "DeleteContractAnswer", delete),
+        (
+            "/papay/querycontract",
+            "querycontract",
+            "Query a v2 contract (§5.3)",
+            "QueryContract",
+            "QueryContractAnswer",
+            query,
+        ),
+        (
+            "/papay/partner/querycontract",
+            "querycontract_partner",
+            "Query a sub-merchant's v2 contract",
+            "PartnerQueryContract",
+            "QueryContractAnswer",
+            query,
+        ),
+        (
+            "/papay/deletecontract",
+            "deletecontract",
+            "Terminate a v2 contract (§5.4)",
+            "DeleteContract",
+            "DeleteContractAnswer",
+            delete,
+        ),
+        (
+            "/papay/partner/deletecontract",
+            "deletecontract_partner",
+            "Terminate a sub-merchant's v2 contract",
+            "PartnerDeleteContract",
+            "DeleteContractAnswer",
+            delete,
+        ),
     ] {
         paths.insert(path.into(), post(id, summary, LOOKUP_NOTE, request, answer, note));
     }
     let answer = |extra: &[&[Field]], what: &str| {
-        xml_object(ANSWER_HEAD.iter().chain(extra.iter().flat_map(|f| f.iter())), what, false)
+        xml_object(
+            ANSWER_HEAD.iter().chain(extra.iter().flat_map(|f| f.iter())),
+            what,
+            false,
+        )
     };
     json!({
         "openapi": "3.1.0",

@@ -3,11 +3,11 @@
 //! what the handlers take and answer. What every operation shares (the `Authorization`
 //! scheme, the error answers of the transport, the signed-answer headers) is added here once.
 
+use serde_json::{json, Value};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, Response, ResponseBuilder, Type};
-use serde_json::{json, Value};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::{certificates, contracts};
@@ -55,6 +55,16 @@ pub fn document() -> Value {
         }
     }
     identity_modes(&mut doc["components"]["schemas"]["Identity"]);
+    for path in std::iter::once(CANONICAL_CERTIFICATES).chain(CERTIFICATE_ALIASES.map(|(p, _)| p)) {
+        let parameters = doc["paths"][path]["get"]["parameters"].as_array_mut();
+        for p in parameters
+            .into_iter()
+            .flatten()
+            .filter(|p| p["name"] == "algorithm_type")
+        {
+            p["schema"] = json!({"type": "string", "enum": ["RSA", "SM2", "ALL"]});
+        }
+    }
     for (mode, required) in PRESIGN_REQUIRED {
         let path = format!("/v3/global/papay/contracts/{mode}-pre-entrust-sign");
         let body = &mut doc["paths"][&path]["post"]["requestBody"]["content"]["application/json"];

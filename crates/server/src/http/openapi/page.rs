@@ -83,7 +83,13 @@ pub fn op_anchor(key: &str, path: &str, method: &str, op: &Value) -> String {
         .unwrap_or_else(|| format!("{method}{path}"));
     let slug: String = id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("op-{key}-{slug}")
 }
@@ -210,11 +216,17 @@ fn type_of(key: &str, schema: &Value) -> Markup {
     }
     for k in ["format", "pattern", "minLength", "maxLength", "minimum", "maximum"] {
         if let Some(v) = schema.get(k) {
-            notes.push(format!("{k} {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+            notes.push(format!(
+                "{k} {}",
+                v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+            ));
         }
     }
     if let Some(values) = schema["enum"].as_array() {
-        let list: Vec<String> = values.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect();
+        let list: Vec<String> = values
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+            .collect();
         notes.push(format!("one of {}", list.join(", ")));
     }
     html! { span.mono { (ty) } @if !notes.is_empty() { " " span.muted { "(" (notes.join("; ")) ")" } } }
@@ -228,7 +240,12 @@ fn schema_view(key: &str, schema: &Value) -> Markup {
     let Some(properties) = schema["properties"].as_object() else {
         return html! { p { (type_of(key, schema)) } };
     };
-    let required: Vec<&str> = schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     html! {
         @if let Some(d) = schema["description"].as_str() { p { (d) } }
         @if let Some(x) = schema["xml"]["name"].as_str() { p.muted { "XML root element " code { "<" (x) ">" } ", one child element per property." } }
