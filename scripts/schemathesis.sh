@@ -9,7 +9,7 @@
 #  - Checks: not_a_server_error, status_code_conformance, content_type_conformance,
 #    response_schema_conformance, response_headers_conformance. Any failure, and any panic in
 #    papay's log, fails the run.
-#  - Bounded: at most $SCHEMATHESIS_EXAMPLES (default 25) generated cases per operation and
+#  - Bounded: at most $SCHEMATHESIS_EXAMPLES (default 50) generated cases per operation and
 #    phase, a fixed seed, and `timeout` around each API's run. One worker: with two, a CPython
 #    3.11 error in schemathesis' generator threads intermittently aborts an operation
 #    ("AST constructor recursion depth mismatch"), which is not papay's fault.
@@ -25,7 +25,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/papay-target}"
 version=4.32.5
-examples="${SCHEMATHESIS_EXAMPLES:-25}"
+examples="${SCHEMATHESIS_EXAMPLES:-50}"
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
 
 # PAPAY_BIN runs another build of papay (e.g. a debug one while iterating).
@@ -71,7 +71,7 @@ total_ops=0 total_cases=0 total_failures=0
 for api in apiv3 apiv2 control; do
     report="$work/$api.json"
     set +e
-    timeout 120 "$venv/bin/schemathesis" run "$url/openapi/$api.json" --url "$url" \
+    timeout 60 "$venv/bin/schemathesis" run "$url/openapi/$api.json" --url "$url" \
         --checks "$checks" --max-examples "$examples" --seed 20261127 --workers 1 \
         --generation-with-security-parameters false \
         --phases examples,coverage,fuzzing --request-timeout 10 --no-color \
