@@ -224,7 +224,8 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Params, XmlError> {
 /// between sections because XML parsers turn a literal `\r` into `\n`. With
 /// that, [`parse`] gives the values back unchanged, provided they consist of
 /// characters that XML 1.0 allows (no control characters other than tab, line
-/// feed and carriage return).
+/// feed and carriage return). Any other character is written as U+FFFD, so the
+/// document is always well-formed (an error message may quote what a caller sent).
 pub fn write(params: &Params) -> String {
     let mut out = String::from("<xml>");
     for (k, v) in params.iter() {
@@ -236,6 +237,7 @@ pub fn write(params: &Params) -> String {
             match c {
                 '>' if out.ends_with("]]") => out.push_str("]]><![CDATA[>"),
                 '\r' => out.push_str("]]>&#13;<![CDATA["),
+                c if !is_xml_char(c) => out.push(char::REPLACEMENT_CHARACTER),
                 c => out.push(c),
             }
         }
@@ -258,7 +260,7 @@ fn is_blank(t: &[u8]) -> bool {
 }
 
 /// XML 1.0 `Char`: what a document may contain, literally or by reference.
-fn is_xml_char(c: char) -> bool {
+pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c,
         '\t' | '\n' | '\r'
         | '\u{20}'..='\u{D7FF}'
@@ -728,6 +730,15 @@ mod tests {
              <return_msg><![CDATA[]]></return_msg></xml>"
         );
         assert_eq!(write(&Params::new()), "<xml></xml>");
+    }
+
+    #[test]
+    fn writes_characters_xml_forbids_as_replacement_characters() {
+        let doc = write(&params(&[("return_msg", "PARAM_ERROR: `a\u{7}b\u{0}` \u{FFFF}")]));
+        assert_eq!(
+            parse(doc.as_bytes(), &Limits::default()),
+            Ok(params(&[("return_msg", "PARAM_ERROR: `a\u{FFFD}b\u{FFFD}` \u{FFFD}")]))
+        );
     }
 
     #[test]

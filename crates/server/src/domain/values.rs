@@ -128,9 +128,13 @@ impl NotifyUrl {
     }
 
     /// A v2 `notify_url`, where `http://` is allowed too (§5.2, §6).
+    /// The scheme is matched case-insensitively, as the protocol's rule does (RFC 3986).
     pub fn parse_v2(field: &'static str, s: &str) -> Result<Self, FieldError> {
-        match s.strip_prefix("http://").or_else(|| s.strip_prefix("https://")) {
-            Some(rest) => Self::checked(field, s, rest),
+        let scheme = ["http://", "https://"]
+            .into_iter()
+            .find(|p| s.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)));
+        match scheme {
+            Some(p) => Self::checked(field, s, &s[p.len()..]),
             None => {
                 bounded(field, s, 1, 256)?;
                 Err(FieldError::new(field, "must start with http:// or https://"))
@@ -298,6 +302,11 @@ mod tests {
         assert!(NotifyUrl::parse_v2("u", "https://m.example/n").is_ok());
         assert!(NotifyUrl::parse_v2("u", "http://m.example/n?a=1").is_err());
         assert!(NotifyUrl::parse_v2("u", "ftp://m.example/n").is_err());
+        // The scheme is case-insensitive, as in papay_protocol's rule that runs first.
+        assert!(NotifyUrl::parse_v2("u", "HTTPS://m.example/n").is_ok());
+        assert!(NotifyUrl::parse_v2("u", "Http://m.example/n").is_ok());
+        assert!(NotifyUrl::parse_v2("u", "htt").is_err());
+        assert!(NotifyUrl::parse_v2("u", "微信://m.example/n").is_err());
         assert!(OutContractCode::parse_v2("c", &"1".repeat(128)).is_ok());
         assert!(OutContractCode::parse_v2("c", &"1".repeat(129)).is_err());
         assert!(DisplayName::parse_v2("d", &"张".repeat(128)).is_ok());

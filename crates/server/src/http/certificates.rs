@@ -12,6 +12,14 @@ use super::auth::Authenticated;
 use super::error::ApiError;
 use super::AppState;
 
+/// `GET /v3/global/certificates` (PROTOCOL.md §1.5)
+#[utoipa::path(
+    get, path = "/v3/global/certificates", tag = "certificates",
+    summary = "Download the platform certificates",
+    description = "Each certificate is AEAD_AES_256_GCM-encrypted with the merchant's APIv3 key (associated_data `certificate`). Also served at `/v3/certificates` and `/hk/v3/certificates`.",
+    params(("algorithm_type" = Option<String>, Query, description = "RSA (default), SM2 (an empty list: papay has no SM2 certificates) or ALL")),
+    responses((status = 200, description = "The usable platform certificates", body = CertificateList))
+)]
 pub async fn list(
     State(state): State<AppState>,
     auth: Authenticated,

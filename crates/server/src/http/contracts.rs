@@ -7,6 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
 use papay_protocol::contracts as wire;
+use papay_protocol::error_body::ErrorBody;
 use papay_protocol::time_format::{parse_rfc3339, rfc3339_beijing};
 
 use super::auth::Authenticated;
@@ -153,6 +154,17 @@ async fn presign(state: &AppState, merchant: &Merchant, channel: Channel, body: 
     state.store().presign(&contract).await?.map_err(|r| body_err(r.into()))
 }
 
+/// `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (PROTOCOL.md §2.1)
+#[utoipa::path(
+    post, path = "/v3/global/papay/contracts/miniprogram-pre-entrust-sign", tag = "contracts",
+    summary = "Mini Program pre-sign",
+    description = "`openid` required, `user_display_name` optional; expiry 5 min to 2 h (default 2 h).",
+    request_body(content = wire::PresignRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The session id the Mini Program opens", body = wire::SessionId),
+        (status = 403, description = "NO_AUTH (plan, AppID or sub-merchant not the caller's) or CONTRACT_EXISTED (the code is signed or was terminated)", body = ErrorBody),
+    )
+)]
 pub async fn miniprogram(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -164,6 +176,17 @@ pub async fn miniprogram(
     }))
 }
 
+/// `POST /v3/global/papay/contracts/app-pre-entrust-sign` (PROTOCOL.md §2.5)
+#[utoipa::path(
+    post, path = "/v3/global/papay/contracts/app-pre-entrust-sign", tag = "contracts",
+    summary = "APP pre-sign",
+    description = "`user_display_name` required; optional `openid`, `user_client_ip`; expiry 5 min to 2 h (default 2 h).",
+    request_body(content = wire::PresignRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The session id the APP opens", body = wire::SessionId),
+        (status = 403, description = "NO_AUTH (plan, AppID or sub-merchant not the caller's) or CONTRACT_EXISTED (the code is signed or was terminated)", body = ErrorBody),
+    )
+)]
 pub async fn app(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -175,6 +198,17 @@ pub async fn app(
     }))
 }
 
+/// `POST /v3/global/papay/contracts/h5-pre-entrust-sign` (PROTOCOL.md §2.2)
+#[utoipa::path(
+    post, path = "/v3/global/papay/contracts/h5-pre-entrust-sign", tag = "contracts",
+    summary = "H5 pre-sign (mobile browser)",
+    description = "`user_display_name` required; optional `return_url`, `return_appid`, `user_client_ip`; expiry 5 to 10 min (default 10 min).",
+    request_body(content = wire::PresignRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The signing page URL", body = wire::SignUrl),
+        (status = 403, description = "NO_AUTH (plan, AppID or sub-merchant not the caller's) or CONTRACT_EXISTED (the code is signed or was terminated)", body = ErrorBody),
+    )
+)]
 pub async fn h5(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -186,6 +220,17 @@ pub async fn h5(
     }))
 }
 
+/// `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` (PROTOCOL.md §2.3)
+#[utoipa::path(
+    post, path = "/v3/global/papay/contracts/jsapi-pre-entrust-sign", tag = "contracts",
+    summary = "JSAPI pre-sign (inside WeChat)",
+    description = "`openid` and `user_display_name` required; optional `return_url`; expiry 5 min to 2 h (default 2 h).",
+    request_body(content = wire::PresignRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The signing page URL", body = wire::SignUrl),
+        (status = 403, description = "NO_AUTH (plan, AppID or sub-merchant not the caller's) or CONTRACT_EXISTED (the code is signed or was terminated)", body = ErrorBody),
+    )
+)]
 pub async fn jsapi(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -197,6 +242,17 @@ pub async fn jsapi(
     }))
 }
 
+/// `POST /v3/global/papay/contracts/web-pre-entrust-sign` (PROTOCOL.md §2.4)
+#[utoipa::path(
+    post, path = "/v3/global/papay/contracts/web-pre-entrust-sign", tag = "contracts",
+    summary = "PC-web pre-sign (QR code)",
+    description = "`user_display_name` required; optional `return_url`; expiry 5 to 10 min (default 10 min).",
+    request_body(content = wire::PresignRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The page showing the QR code", body = wire::ShowCodeUrl),
+        (status = 403, description = "NO_AUTH (plan, AppID or sub-merchant not the caller's) or CONTRACT_EXISTED (the code is signed or was terminated)", body = ErrorBody),
+    )
+)]
 pub async fn web(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -234,6 +290,22 @@ fn visible(contract: Option<Contract>, asked: &Party) -> Result<Contract, ApiErr
         .ok_or(ApiError::ContractNotExist)
 }
 
+/// `GET /v3/global/papay/contracts/{contract_id}` (PROTOCOL.md §2.6)
+#[utoipa::path(
+    get, path = "/v3/global/papay/contracts/{contract_id}", tag = "contracts",
+    summary = "Query a contract by contract_id",
+    params(
+        ("contract_id" = String, Path, description = "papay's contract id", min_length = 1, max_length = 64),
+        ("appid" = Option<String>, Query, description = "Common mode: an AppID of the merchant", max_length = 32, example = "wx8a3e6b0c5d2f4e71"),
+        ("sp_appid" = Option<String>, Query, description = "Institutional mode: an AppID of the institution", max_length = 32),
+        ("sub_mchid" = Option<String>, Query, description = "Institutional mode: the sub-merchant (selects the mode)", max_length = 32),
+        ("sub_appid" = Option<String>, Query, description = "Institutional mode, optional: an AppID of the sub-merchant", max_length = 32),
+    ),
+    responses(
+        (status = 200, description = "The contract", body = wire::Contract),
+        (status = 403, description = "CONTRACT_NOT_EXIST (unknown, another merchant's, another identity's or an APIv2 contract) or NO_AUTH", body = ErrorBody),
+    )
+)]
 pub async fn by_id(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -248,6 +320,23 @@ pub async fn by_id(
     )))
 }
 
+/// `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (PROTOCOL.md §2.7)
+#[utoipa::path(
+    get, path = "/v3/global/papay/contracts/out-contract-code/{out_contract_code}", tag = "contracts",
+    summary = "Query a contract by out_contract_code and plan_id",
+    params(
+        ("out_contract_code" = String, Path, description = "The merchant's contract number", min_length = 1, max_length = 32, example = "C20261127001"),
+        ("plan_id" = i64, Query, description = "The plan the code was used under", minimum = 1, example = 12535),
+        ("appid" = Option<String>, Query, description = "Common mode: an AppID of the merchant", max_length = 32, example = "wx8a3e6b0c5d2f4e71"),
+        ("sp_appid" = Option<String>, Query, description = "Institutional mode: an AppID of the institution", max_length = 32),
+        ("sub_mchid" = Option<String>, Query, description = "Institutional mode: the sub-merchant (selects the mode)", max_length = 32),
+        ("sub_appid" = Option<String>, Query, description = "Institutional mode, optional: an AppID of the sub-merchant", max_length = 32),
+    ),
+    responses(
+        (status = 200, description = "The contract", body = wire::Contract),
+        (status = 403, description = "CONTRACT_NOT_EXIST or NO_AUTH", body = ErrorBody),
+    )
+)]
 pub async fn by_code(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -274,6 +363,18 @@ pub async fn by_code(
     )))
 }
 
+/// `POST /v3/global/papay/contracts/{contract_id}/terminate` (PROTOCOL.md §2.8)
+#[utoipa::path(
+    post, path = "/v3/global/papay/contracts/{contract_id}/terminate", tag = "contracts",
+    summary = "Terminate a signed contract",
+    description = "The contract becomes TERMINATED (mode MERCHANT) and PAPAY.TERMINATE goes to the plan's termination_notify_url.",
+    params(("contract_id" = String, Path, description = "papay's contract id", min_length = 1, max_length = 64)),
+    request_body(content = wire::TerminateRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Terminated; the body is empty (signed as such)"),
+        (status = 403, description = "CONTRACT_NOT_EXIST (also for a contract not SIGNED) or NO_AUTH", body = ErrorBody),
+    )
+)]
 pub async fn terminate(
     State(state): State<AppState>,
     auth: Authenticated,

@@ -11,6 +11,7 @@ mod input;
 pub mod lang;
 pub mod links;
 mod observe;
+mod openapi;
 mod pages;
 mod replay;
 pub mod request_id;
@@ -167,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .merge(control::routes())
         .merge(dashboard::routes())
         .merge(v2::routes())
+        .merge(openapi::routes())
         .route(links::V2_REDIRECT_PATH, get(pages::v2_redirect))
         .route(links::SIGN_PATH, get(pages::sign_page).post(pages::decide))
         .route(links::SHOW_CODE_PATH, get(pages::show_code))

@@ -21,6 +21,7 @@ mod multi_instance;
 mod notifications;
 mod notifications_crash;
 mod observability;
+mod openapi_docs;
 mod openssl_keys;
 mod receiver;
 mod signing_pages;

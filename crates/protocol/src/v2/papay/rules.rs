@@ -28,6 +28,9 @@ pub enum Issue {
     NotVisibleAscii,
     /// Contains a character that needs 4 bytes in UTF-8 (emoji etc.).
     FourByteUtf8,
+    /// Contains a control character XML 1.0 cannot carry, so the value could not be
+    /// answered or notified (a GET query string can hold one; XML bodies cannot).
+    NotXmlText,
     /// A number that must not start with `0` does.
     LeadingZero,
     /// A number larger than allowed (`request_serial` > i64::MAX).
@@ -61,6 +64,7 @@ impl fmt::Display for Issue {
             Self::NotAlphanumeric => f.write_str("must contain digits and letters only"),
             Self::NotVisibleAscii => f.write_str("must contain visible ASCII characters only"),
             Self::FourByteUtf8 => f.write_str("must not contain 4-byte UTF-8 characters (emoji)"),
+            Self::NotXmlText => f.write_str("must not contain control characters"),
             Self::LeadingZero => f.write_str("must not start with 0"),
             Self::OutOfRange => f.write_str("must not exceed 9223372036854775807"),
             Self::WrongLength { expected } => write!(f, "must be exactly {expected} digits"),
@@ -110,14 +114,25 @@ fn max_len(field: &'static str, v: &str, max: usize) -> Result<(), V2ParamError>
     Ok(())
 }
 
-/// Free text of 1..=`max` characters (no charset rule).
+/// Refuses what an XML 1.0 document cannot hold (C0 controls other than tab, LF, CR; U+FFFE,
+/// U+FFFF): a text value may be echoed in an answer or a notification.
+fn xml_text(field: &'static str, v: &str) -> Result<(), V2ParamError> {
+    if v.chars().any(|c| !crate::v2::xml::is_xml_char(c)) {
+        return Err(err(field, Issue::NotXmlText));
+    }
+    Ok(())
+}
+
+/// Free text of 1..=`max` characters that XML can carry (no other charset rule).
 pub(crate) fn text(field: &'static str, v: &str, max: usize) -> Result<String, V2ParamError> {
     max_len(field, v, max)?;
+    xml_text(field, v)?;
     Ok(v.to_owned())
 }
 
-/// A value with no documented rule, kept as sent.
-pub(crate) fn as_sent(_field: &'static str, v: &str) -> Result<String, V2ParamError> {
+/// A value with no documented rule, kept as sent (if XML can carry it).
+pub(crate) fn as_sent(field: &'static str, v: &str) -> Result<String, V2ParamError> {
+    xml_text(field, v)?;
     Ok(v.to_owned())
 }
 
@@ -151,6 +166,7 @@ pub(crate) fn alphanumeric(field: &'static str, v: &str, max: usize) -> Result<S
 /// 1..=`max` characters, none of them outside the Basic Multilingual Plane.
 pub(crate) fn bmp_text(field: &'static str, v: &str, max: usize) -> Result<String, V2ParamError> {
     max_len(field, v, max)?;
+    xml_text(field, v)?;
     if v.chars().any(|c| c.len_utf8() == 4) {
         return Err(err(field, Issue::FourByteUtf8));
     }
@@ -265,6 +281,16 @@ mod tests {
             Err(err("f", Issue::TooLong { max: 128 }))
         );
         assert_eq!(bmp_text("f", "a😀", 128), Err(err("f", Issue::FourByteUtf8)));
+    }
+
+    #[test]
+    fn text_values_must_fit_in_xml() {
+        for bad in ["a\u{7}b", "\u{0}", "x\u{1b}", "\u{FFFE}"] {
+            assert_eq!(text("f", bad, 128), Err(err("f", Issue::NotXmlText)), "{bad:?}");
+            assert_eq!(bmp_text("f", bad, 128), Err(err("f", Issue::NotXmlText)), "{bad:?}");
+            assert_eq!(as_sent("f", bad), Err(err("f", Issue::NotXmlText)), "{bad:?}");
+        }
+        assert!(bmp_text("f", "Zhang\tSan\n微信", 128).is_ok());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::{clock, contracts, error, faults, merchants, notifications, sessions,
         notifications::list, notifications::get, notifications::resend, notifications::pause, notifications::resume,
     ),
     components(schemas(error::ErrorBody, views::SessionView, views::ContractDetail, views::TransitionView)),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &UniqueOperationIds),
     security(("bearer" = [])),
     tags((name = "control", description = "The test-control API"))
 )]
@@ -66,6 +66,33 @@ impl Modify for BearerToken {
                     responses
                         .entry(status.to_string())
                         .or_insert_with(|| RefOr::T(error(description)));
+                }
+            }
+        }
+    }
+}
+
+/// Handler names repeat across modules (`list`, `get`, …) and utoipa uses them as
+/// `operationId`s, which OpenAPI requires to be unique: each becomes `<method>_<path words>`.
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let words: Vec<&str> = path
+                .trim_start_matches("/sandbox/v1/")
+                .split('/')
+                .map(|w| w.trim_matches(|c| c == '{' || c == '}'))
+                .collect();
+            let words = words.join("_");
+            for (method, op) in [
+                ("get", &mut item.get),
+                ("put", &mut item.put),
+                ("post", &mut item.post),
+                ("delete", &mut item.delete),
+            ] {
+                if let Some(op) = op {
+                    op.operation_id = Some(format!("{method}_{words}"));
                 }
             }
         }
