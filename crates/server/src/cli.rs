@@ -173,7 +173,9 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             println!("merchant {} ({}) provisioned", m.mchid, m.name);
         }
     }
-    println!("papay listening on {}", app.base_url());
+    let base = app.base_url();
+    println!("dashboard {base}/dashboard · API documents {base}/openapi · metrics {base}/metrics");
+    println!("papay listening on {base}");
     app.run_until_stopped().await.map_err(CliError::Serve)
 }
 

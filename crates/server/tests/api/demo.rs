@@ -107,6 +107,8 @@ fn serve_prints_what_a_newcomer_needs() {
         "apiv3_key.txt",
         "demo.toml",
         "base URL                 http://127.0.0.1:",
+        "/dashboard · API documents http://127.0.0.1:",
+        "/openapi · metrics http://127.0.0.1:",
     ] {
         assert!(out.contains(needle), "{needle} missing from:\n{out}");
     }
