@@ -3,7 +3,6 @@
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{clock, contracts, error, faults, merchants, notifications, sessions, views};
@@ -41,32 +40,19 @@ impl Modify for BearerToken {
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
         }
-        let error = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("ErrorBody")))
-                        .build(),
-                )
-                .build()
-        };
         for item in doc.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete]
                 .into_iter()
                 .flatten()
             {
-                let responses = &mut op.responses.responses;
-                for (status, description) in [
-                    ("400", "PARAM_ERROR: malformed input"),
-                    ("401", "UNAUTHORIZED: token missing (off loopback) or unknown"),
-                    ("500", "SYSTEMERROR"),
-                ] {
-                    responses
-                        .entry(status.to_string())
-                        .or_insert_with(|| RefOr::T(error(description)));
-                }
+                crate::http::openapi::add_error_answers(
+                    &mut op.responses.responses,
+                    &[
+                        ("400", "PARAM_ERROR: malformed input"),
+                        ("401", "UNAUTHORIZED: token missing (off loopback) or unknown"),
+                        ("500", "SYSTEMERROR"),
+                    ],
+                );
             }
         }
     }

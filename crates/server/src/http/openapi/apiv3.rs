@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, Response, ResponseBuilder, Type};
+use utoipa::openapi::{ObjectBuilder, RefOr, Required, Response, Type};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::{certificates, contracts};
@@ -193,34 +193,21 @@ fn shared(op: &mut Operation) {
         );
     }
     let responses = &mut op.responses.responses;
-    for (status, description) in [
-        ("400", "PARAM_ERROR: a field is missing, malformed or out of range (`detail` names it), the body is not a JSON object or is over 1 MiB"),
-        ("401", "SIGN_ERROR: `Authorization` missing or malformed, unknown merchant or serial, expired certificate, timestamp out of window, replayed nonce, or a signature that does not verify (`detail.sign_information` shows the expected signing string)"),
-        ("404", "NOT_FOUND: no such path (e.g. an empty path segment)"),
-        ("429", "RATE_LIMITED (a fault injected through the control API)"),
-        ("500", "SYSTEMERROR: papay failed (or a fault injected through the control API); retry"),
-    ] {
-        responses
-            .entry(status.to_string())
-            .or_insert_with(|| RefOr::T(error(description)));
-    }
+    super::add_error_answers(
+        responses,
+        &[
+            ("400", "PARAM_ERROR: a field is missing, malformed or out of range (`detail` names it), the body is not a JSON object or is over 1 MiB"),
+            ("401", "SIGN_ERROR: `Authorization` missing or malformed, unknown merchant or serial, expired certificate, timestamp out of window, replayed nonce, or a signature that does not verify (`detail.sign_information` shows the expected signing string)"),
+            ("404", "NOT_FOUND: no such path (e.g. an empty path segment)"),
+            ("429", "RATE_LIMITED (a fault injected through the control API)"),
+            ("500", "SYSTEMERROR: papay failed (or a fault injected through the control API); retry"),
+        ],
+    );
     for (status, response) in responses.iter_mut() {
         if let RefOr::T(response) = response {
             add_headers(response, status.starts_with('2'));
         }
     }
-}
-
-fn error(description: &str) -> Response {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorBody")))
-                .build(),
-        )
-        .build()
 }
 
 /// `Request-ID` always; the `Wechatpay-*` signature headers whenever the merchant is known,

@@ -49,6 +49,30 @@ fn control() -> &'static Value {
     })
 }
 
+/// Adds each `(status, description)` an operation does not document itself as an answer with
+/// the `ErrorBody` schema: the errors every operation of a document can give.
+pub(crate) fn add_error_answers(
+    responses: &mut std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>>,
+    answers: &[(&str, &str)],
+) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    for (status, description) in answers {
+        responses.entry((*status).to_string()).or_insert_with(|| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(*description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+    }
+}
+
 async fn json(doc: &'static Value) -> Response {
     (
         [(CONTENT_TYPE, "application/json"), (CACHE_CONTROL, "no-cache")],
