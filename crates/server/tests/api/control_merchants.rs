@@ -212,17 +212,17 @@ async fn reset_forgets_one_merchants_contracts_clock_and_faults() {
 async fn beyond_loopback_the_control_api_needs_a_token() {
     let dir = tempfile::tempdir().unwrap();
     write_key_files(dir.path());
-    let config = format!("control_token = \"admin-token-0123456789\"\n{}", standard_config(false));
+    let config = format!("control_token = \"{ADMIN_TOKEN}\"\n{}", standard_config(false));
     std::fs::write(dir.path().join("papay.toml"), config).unwrap();
     let app = spawn_config_on(dir, "0.0.0.0:0").await;
     let path = format!("/sandbox/v1/merchants/{MCHID}/clock");
     let (status, err) = app.control("GET", &path, None).await;
     assert_eq!((status, err["code"].as_str()), (401, Some("UNAUTHORIZED")), "{err}");
     let (status, _) = app
-        .control_as(Some("admin-token-0123456789x"), "GET", &path, None)
+        .control_as(Some(&format!("{ADMIN_TOKEN}x")), "GET", &path, None)
         .await;
     assert_eq!(status, 401);
-    let (status, _) = app.control_as(Some("admin-token-0123456789"), "GET", &path, None).await;
+    let (status, _) = app.control_as(Some(ADMIN_TOKEN), "GET", &path, None).await;
     assert_eq!(status, 200);
     let mut raw = reqwest::Client::new()
         .get(format!("{}{path}", app.base_url))

@@ -475,23 +475,16 @@ async fn notification_attempts_appear_and_resend_adds_one() {
 
 /// The page at `path` once it lists `n` delivery attempts.
 async fn wait_for_attempts(d: &Dash<'_>, path: &str, n: usize) -> Page {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let p = d.page(path).await;
-        if p.body.matches("class=\"attempt\"").count() >= n || std::time::Instant::now() > deadline {
-            assert_eq!(p.body.matches("class=\"attempt\"").count(), n, "{path}: {}", p.body);
-            return p;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let attempts = |p: &Page| p.body.matches("class=\"attempt\"").count();
+    let p = poll(Duration::from_secs(10), || d.page(path), |p| attempts(p) >= n).await;
+    assert_eq!(attempts(&p), n, "{path}: {}", p.body);
+    p
 }
-
-const ADMIN: &str = "admin-token-0123456789";
 
 async fn spawn_beyond_loopback() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     write_key_files(dir.path());
-    let config = format!("control_token = \"{ADMIN}\"\n{}", standard_config(false));
+    let config = format!("control_token = \"{ADMIN_TOKEN}\"\n{}", standard_config(false));
     std::fs::write(dir.path().join("papay.toml"), config).unwrap();
     spawn_config_on(dir, "0.0.0.0:0").await
 }
@@ -514,7 +507,7 @@ async fn beyond_loopback_the_dashboard_follows_the_control_api_rule() {
     assert!(wrong.has("papay knows no such token") && wrong.set_cookie.is_none());
 
     // Signing in through the form sets the cookie the browser then sends.
-    let login = anonymous.post("/dashboard/login", &[("token", ADMIN)]).await;
+    let login = anonymous.post("/dashboard/login", &[("token", ADMIN_TOKEN)]).await;
     assert_eq!((login.status, login.location.as_deref()), (303, Some("/dashboard")));
     let set = login.set_cookie.unwrap();
     assert!(
@@ -524,7 +517,7 @@ async fn beyond_loopback_the_dashboard_follows_the_control_api_rule() {
     let mut admin = Dash::new(&app);
     admin.cookie = Some(set.split(';').next().unwrap().to_string());
     let home = admin.page("/dashboard").await;
-    assert!(home.has(&id) && home.has("Sign out") && !home.has(ADMIN));
+    assert!(home.has(&id) && home.has("Sign out") && !home.has(ADMIN_TOKEN));
     assert!(admin.page("/dashboard/merchants").await.has(OTHER_MCHID));
     let out = admin.post("/dashboard/logout", &[]).await;
     assert!(out.set_cookie.unwrap().contains("Max-Age=0"));
@@ -537,11 +530,11 @@ async fn beyond_loopback_the_dashboard_follows_the_control_api_rule() {
     assert!(p.has("no longer valid") && p.set_cookie.unwrap().contains("Max-Age=0"));
 
     // The admin bearer token works too; a merchant's token sees only its merchant.
-    let bearer = Dash::new(&app).bearer(ADMIN);
+    let bearer = Dash::new(&app).bearer(ADMIN_TOKEN);
     assert!(bearer.page("/dashboard/contracts").await.has(&id));
     let (status, made) = app
         .control_as(
-            Some(ADMIN),
+            Some(ADMIN_TOKEN),
             "POST",
             "/sandbox/v1/merchants",
             Some(serde_json::json!({"name": "Throwaway"})),
@@ -595,12 +588,12 @@ async fn beyond_loopback_the_dashboard_follows_the_control_api_rule() {
         assert_eq!(p.status, 403, "{headers:?}: {}", p.body);
         assert!(p.has("Cross-site request refused"));
         let p = anonymous
-            .post_with("/dashboard/login", &[("token", ADMIN)], &headers)
+            .post_with("/dashboard/login", &[("token", ADMIN_TOKEN)], &headers)
             .await;
         assert_eq!(p.status, 403, "login CSRF: {headers:?}");
     }
     let (_, still) = app
-        .control_as(Some(ADMIN), "GET", &format!("/sandbox/v1/contracts/{id}"), None)
+        .control_as(Some(ADMIN_TOKEN), "GET", &format!("/sandbox/v1/contracts/{id}"), None)
         .await;
     assert_eq!(still["contract"]["state"], "NOTSIGN", "no refused POST changed it");
     let host = app.base_url.trim_start_matches("http://").to_string();

@@ -511,6 +511,23 @@ impl TestApp {
     }
 }
 
+/// Fetches until `done` holds or `timeout` passes, 25 ms apart; answers the last value
+/// fetched, for the caller to assert on (background work lands a moment after it is seen).
+pub async fn poll<T, F, Fut>(timeout: std::time::Duration, mut fetch: F, done: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let value = fetch().await;
+        if done(&value) || tokio::time::Instant::now() >= deadline {
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
 pub fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }

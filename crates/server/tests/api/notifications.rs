@@ -235,8 +235,7 @@ pub(crate) async fn log_when(
     query: &str,
     ready: impl Fn(&[serde_json::Value]) -> bool,
 ) -> Vec<serde_json::Value> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    let fetch = || async {
         let (status, list) = app
             .control(
                 "GET",
@@ -245,16 +244,11 @@ pub(crate) async fn log_when(
             )
             .await;
         assert_eq!(status, 200, "{list}");
-        let list = list["notifications"].as_array().unwrap().clone();
-        if ready(&list) {
-            return list;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the delivery log never got there: {list:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+        list["notifications"].as_array().unwrap().clone()
+    };
+    let list = poll(WAIT, fetch, |l| ready(l)).await;
+    assert!(ready(&list), "the delivery log never got there: {list:?}");
+    list
 }
 
 /// The first matching notification with its log, once its first attempt is recorded.

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use papay_client::v2::{QueryContractRequest, V2ApiKey, V2Client};
 use papay_protocol::contracts::PresignRequest;
@@ -40,15 +40,9 @@ async fn scrape(app: &TestApp) -> String {
 
 /// Scrapes until `ready` holds (the worker records deliveries in the background).
 async fn scrape_until(app: &TestApp, what: &str, ready: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = scrape(app).await;
-        if ready(&text) {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "{what} never showed in:\n{text}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let text = poll(Duration::from_secs(10), || scrape(app), |t| ready(t)).await;
+    assert!(ready(&text), "{what} never showed in:\n{text}");
+    text
 }
 
 /// An APIv3 request from the main merchant whose signature is wrong.
