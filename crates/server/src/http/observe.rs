@@ -33,11 +33,13 @@ pub async fn middleware(State(state): State<AppState>, mut request: Request, nex
     let method = request.method().to_string();
     let path = request.uri().path();
     let family = family(path);
-    let journaled = !operator_path(path);
-    let target = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| path.to_string(), |pq| pq.as_str().to_string());
+    // The operator's own requests are not journaled, so their target is not kept.
+    let target = (!operator_path(path)).then(|| {
+        request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| path.to_string(), |pq| pq.as_str().to_string())
+    });
     let span = tracing::info_span!(
         "request",
         request_id = %id,
@@ -74,7 +76,7 @@ pub async fn middleware(State(state): State<AppState>, mut request: Request, nex
         metrics.signature_failure(family.as_str(), reason);
         check
     });
-    if journaled {
+    if let Some(target) = target {
         state.journal().record(JournalEntry {
             at,
             request_id: id,
